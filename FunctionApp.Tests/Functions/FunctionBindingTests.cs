@@ -1,0 +1,54 @@
+using System.Text.Json;
+using TokenFunctions.Tests.Fakes;
+using TokenFunctions.Tests.Rig;
+using Xunit;
+
+namespace TokenFunctions.Tests.Functions;
+
+/// <summary>The bindings the Functions host will read, checked from the build's own functions.metadata.</summary>
+public sealed class FunctionBindingTests
+{
+    private static JsonElement Function(string name)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
+        using var metadata = JsonDocument.Parse(File.ReadAllText(path));
+        return metadata.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == name).Clone();
+    }
+
+    private static JsonElement Trigger(string name) =>
+        Function(name).GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("direction").GetString() == "In");
+
+    [Theory]
+    [InlineData("AcquireTokenForClient", "post", "clients/{client}/token", "Function")]
+    [InlineData("Health", "get", "health", "Anonymous")]
+    public void Each_http_function_has_the_contracts_route_method_and_auth_level(string function, string method, string route, string authLevel)
+    {
+        var trigger = Trigger(function);
+
+        Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal(route, trigger.GetProperty("route").GetString());
+        Assert.Equal([method], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(authLevel, trigger.GetProperty("authLevel").GetString());
+    }
+
+    [Fact]
+    public async Task Health_is_anonymous_and_names_the_clients_but_nothing_secret()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
+            ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            ["Clients__orders__ClientSecret"] = "health-must-not-show-this",
+        };
+        await using var app = AppProcess.Start(settings, new LoopbackRouting());
+
+        var response = await app.GetHealthAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("healthy", response.Text("status"));
+        Assert.Equal(["orders"], response.Json.GetProperty("clients").EnumerateArray().Select(c => c.GetString()));
+        Assert.DoesNotContain("health-must-not-show-this", response.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("00000000-0000-0000-0000-000000000001", response.Body, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Options;
+using TokenFunctions.Tests.Fakes;
+using TokenFunctions.Tests.Rig;
+using Xunit;
+
+namespace TokenFunctions.Tests.Tokens;
+
+/// <summary>A configuration that can only fail later stops the app at start, naming the setting.</summary>
+public sealed class StartupValidationTests
+{
+    private static Dictionary<string, string?> ValidSettings() => new()
+    {
+        ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+        ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
+        ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+        ["Clients__orders__ClientSecret"] = "not-used",
+    };
+
+    [Fact]
+    public async Task A_valid_configuration_starts()
+    {
+        await using var app = AppProcess.Start(ValidSettings(), new LoopbackRouting());
+
+        Assert.Equal(["orders"], app.Clients.Names);
+    }
+
+    [Theory]
+    [InlineData("Clients__orders__ClientId", null, "Clients__orders__ClientId is required")]
+    [InlineData("Clients__orders__Authority", null, "Clients__orders__Authority or Clients__orders__OidcAuthority is required")]
+    [InlineData("Clients__orders__Authority", "http://login.microsoftonline.com/x", "must be an absolute https URL")]
+    [InlineData("Clients__orders__ClientSecret", null, "exactly one credential")]
+    [InlineData("Clients__orders__Certificate__Path", "/tmp/also.pfx", "exactly one credential")]
+    [InlineData("Clients__orders__AllowBroker", "true", "AllowBroker is not supported")]
+    [InlineData("AzureWebJobsStorage", null, "AzureWebJobsStorage is required")]
+    [InlineData("TokenCache__TableName", "token-cache", "TokenCache__TableName must be")]
+    [InlineData("Http__AttemptTimeout", "00:10:00", "AttemptTimeout")]
+    public void A_bad_setting_stops_the_app_at_start_with_a_message_naming_it(string setting, string? value, string message)
+    {
+        var settings = ValidSettings();
+        settings[setting] = value;
+
+        var failure = Assert.Throws<OptionsValidationException>(() => AppProcess.Start(settings, new LoopbackRouting()));
+
+        Assert.Contains(failure.Failures, f => f.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_client_name_that_cannot_be_a_url_segment_is_refused()
+    {
+        var settings = ValidSettings();
+        settings["Clients__or ders__ClientId"] = "x";
+
+        var failure = Assert.Throws<OptionsValidationException>(() => AppProcess.Start(settings, new LoopbackRouting()));
+
+        Assert.Contains(failure.Failures, f => f.Contains("'or ders'", StringComparison.Ordinal));
+    }
+}

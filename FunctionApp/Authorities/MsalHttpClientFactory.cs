@@ -1,0 +1,12 @@
+using Microsoft.Identity.Client;
+
+namespace TokenFunctions.Authorities;
+
+/// <summary>
+/// Gives MSAL its HttpClients from <see cref="IHttpClientFactory"/>, so handler lifetime, timeouts
+/// and (in tests) host routing are configured once, in the composition root.
+/// </summary>
+internal sealed class MsalHttpClientFactory(IHttpClientFactory factory) : IMsalHttpClientFactory
+{
+    public HttpClient GetHttpClient() => factory.CreateClient(EntraHttpOptions.ClientName);
+}

@@ -1,0 +1,27 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace TokenFunctions.Caching;
+
+/// <summary>
+/// Table keys are hashes: short, stable, free of the characters Tables reject (<c>/ \ # ?</c>),
+/// and they say nothing about the client, tenant or resource they stand for.
+/// </summary>
+internal static class CacheKeys
+{
+    /// <summary>The Table partition that holds every app-token entry of one client.</summary>
+    public static string AppTokenPartition(string clientName, string clientId, string tenant) =>
+        "app-" + Hash(clientName, clientId, tenant);
+
+    /// <summary>The row of one resource's app tokens inside the client's partition.</summary>
+    public static string ResourceRow(string resource) => Hash(resource);
+
+    private static string Hash(params string[] parts)
+    {
+        // Lower-case so that "API://X" and "api://x" share an entry, as Entra treats them alike.
+        var text = string.Join('\n', parts).ToLowerInvariant();
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), digest);
+        return Convert.ToHexStringLower(digest[..16]);
+    }
+}

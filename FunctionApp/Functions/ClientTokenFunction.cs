@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using TokenFunctions.Tokens;
+
+namespace TokenFunctions.Functions;
+
+/// <summary><c>POST /api/clients/{client}/token</c>: a client-credentials token.</summary>
+public sealed class ClientTokenFunction(ConfidentialClients clients, TimeProvider time)
+{
+    [Function("AcquireTokenForClient")]
+    public async Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "clients/{client}/token")] HttpRequest request,
+        string client,
+        CancellationToken cancellationToken)
+    {
+        var correlationId = CorrelationId.For(request);
+        if (!clients.TryGet(client, out var confidentialClient))
+        {
+            return OAuthJsonResult.Error(TokenError.UnknownClient(client), correlationId);
+        }
+
+        var parsed = await TokenRequest.ParseAsync(request, cancellationToken);
+        if (parsed.Error is { } invalid)
+        {
+            return OAuthJsonResult.Error(invalid, correlationId);
+        }
+
+        var result = await confidentialClient.AcquireTokenForClientAsync(
+            parsed.Request!.Scopes, parsed.Request.ClaimsChallenge, cancellationToken);
+        return result.Succeeded
+            ? OAuthJsonResult.Token(result.Token, time.GetUtcNow())
+            : OAuthJsonResult.Error(result.Error, correlationId);
+    }
+}

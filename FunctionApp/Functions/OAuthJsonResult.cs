@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Net.Http.Headers;
+using TokenFunctions.Tokens;
+
+namespace TokenFunctions.Functions;
+
+/// <summary>
+/// Writes the contract's JSON (snake_case, as OAuth and MSAL) straight to the response, with the
+/// headers a token response must carry. It needs no MVC formatters, so it runs the same in the
+/// Functions host and in a test's <see cref="DefaultHttpContext"/>.
+/// </summary>
+internal sealed class OAuthJsonResult : IActionResult
+{
+    private readonly int _status;
+    private readonly Action<Utf8JsonWriter> _write;
+    private readonly TimeSpan? _retryAfter;
+
+    private OAuthJsonResult(int status, Action<Utf8JsonWriter> write, TimeSpan? retryAfter = null)
+    {
+        _status = status;
+        _write = write;
+        _retryAfter = retryAfter;
+    }
+
+    public static OAuthJsonResult Token(AccessToken token, DateTimeOffset now) => new(StatusCodes.Status200OK, json =>
+    {
+        json.WriteString("token_type", token.TokenType);
+        json.WriteString("access_token", token.Value);
+        json.WriteNumber("expires_in", Math.Max(0, (long)(token.ExpiresOn - now).TotalSeconds));
+        json.WriteNumber("expires_on", token.ExpiresOn.ToUnixTimeSeconds());
+        if (token.RefreshOn is { } refreshOn)
+        {
+            json.WriteNumber("refresh_in", Math.Max(0, (long)(refreshOn - now).TotalSeconds));
+        }
+
+        json.WriteString("token_source", token.Source == TokenSource.Cache ? "cache" : "identity_provider");
+    });
+
+    public static OAuthJsonResult Error(TokenError error, string fallbackCorrelationId) => new(StatusOf(error.Kind), json =>
+    {
+        json.WriteString("error", error.Error);
+        json.WriteString("error_description", error.Description);
+        json.WriteString("correlation_id", error.CorrelationId ?? fallbackCorrelationId);
+        if (error.ErrorCodes is { Count: > 0 } codes)
+        {
+            json.WriteStartArray("error_codes");
+            foreach (var code in codes)
+            {
+                json.WriteNumberValue(code);
+            }
+
+            json.WriteEndArray();
+        }
+
+        if (error.SubError is { } subError)
+        {
+            json.WriteString("suberror", subError);
+        }
+
+        if (error.Claims is { } claims)
+        {
+            json.WriteString("claims", claims);
+        }
+    }, error.RetryAfter);
+
+    public static OAuthJsonResult Status(int status, Action<Utf8JsonWriter> write) => new(status, write);
+
+    public static int StatusOf(TokenErrorKind kind) => kind switch
+    {
+        TokenErrorKind.InvalidRequest or TokenErrorKind.Rejected => StatusCodes.Status400BadRequest,
+        TokenErrorKind.RequestTooLarge => StatusCodes.Status413PayloadTooLarge,
+        TokenErrorKind.Unauthenticated => StatusCodes.Status401Unauthorized,
+        TokenErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+        TokenErrorKind.UnknownClient => StatusCodes.Status404NotFound,
+        TokenErrorKind.Throttled => StatusCodes.Status429TooManyRequests,
+        TokenErrorKind.UpstreamFailure => StatusCodes.Status502BadGateway,
+        TokenErrorKind.DependencyUnavailable => StatusCodes.Status503ServiceUnavailable,
+        TokenErrorKind.Timeout => StatusCodes.Status504GatewayTimeout,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.StatusCode = _status;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers[HeaderNames.CacheControl] = "no-store";
+        response.Headers[HeaderNames.Pragma] = "no-cache";
+        if (_retryAfter is { } retryAfter)
+        {
+            response.Headers[HeaderNames.RetryAfter] =
+                Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        await using var json = new Utf8JsonWriter(response.Body);
+        json.WriteStartObject();
+        _write(json);
+        json.WriteEndObject();
+        await json.FlushAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+    }
+}

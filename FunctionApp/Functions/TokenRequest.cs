@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using TokenFunctions.Tokens;
+
+namespace TokenFunctions.Functions;
+
+/// <summary>
+/// The body of a token request, parsed strictly: anything a caller can get wrong comes back as a
+/// <see cref="TokenError"/> that names the field, never as an exception.
+/// </summary>
+internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? ClaimsChallenge)
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxScopes = 20;
+    public const int MaxScopeLength = 512;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16 };
+
+    /// <summary>The parsed request, or the error to answer with.</summary>
+    public readonly record struct Parsed(TokenRequest? Request, TokenError? Error);
+
+    public static async Task<Parsed> ParseAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var body = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return new(null, new TokenError(TokenErrorKind.RequestTooLarge, "invalid_request", $"The request body exceeds {MaxBodyBytes} bytes."));
+        }
+
+        if (body.Length == 0)
+        {
+            return Invalid("The request body is empty; send a JSON object with \"scopes\".");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException)
+        {
+            return Invalid("The request body is not valid JSON.");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Invalid("The request body must be a JSON object.");
+            }
+
+            var scopes = ParseScopes(root, out var scopesError);
+            if (scopesError is not null)
+            {
+                return Invalid(scopesError);
+            }
+
+            var claims = ParseClaimsChallenge(root, out var claimsError);
+            return claimsError is not null ? Invalid(claimsError) : new(new TokenRequest(scopes!, claims), null);
+        }
+    }
+
+    private static Parsed Invalid(string description) => new(null, TokenError.InvalidRequest(description));
+
+    private static List<string>? ParseScopes(JsonElement root, out string? error)
+    {
+        error = null;
+        if (!root.TryGetProperty("scopes", out var scopes) || scopes.ValueKind == JsonValueKind.Null)
+        {
+            error = "\"scopes\" is required: a non-empty array of scope strings.";
+            return null;
+        }
+
+        if (scopes.ValueKind != JsonValueKind.Array)
+        {
+            error = "\"scopes\" must be an array of scope strings.";
+            return null;
+        }
+
+        var count = scopes.GetArrayLength();
+        if (count is 0 or > MaxScopes)
+        {
+            error = $"\"scopes\" must hold 1 to {MaxScopes} scopes.";
+            return null;
+        }
+
+        var result = new List<string>(count);
+        foreach (var scope in scopes.EnumerateArray())
+        {
+            if (scope.ValueKind != JsonValueKind.String)
+            {
+                error = "\"scopes\" must contain only strings.";
+                return null;
+            }
+
+            var value = scope.GetString()!;
+            if (value.Length is 0 or > MaxScopeLength || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                error = $"Each scope in \"scopes\" must be 1 to {MaxScopeLength} characters without whitespace or control characters.";
+                return null;
+            }
+
+            result.Add(value);
+        }
+
+        return result;
+    }
+
+    private static string? ParseClaimsChallenge(JsonElement root, out string? error)
+    {
+        error = null;
+        if (!root.TryGetProperty("claims_challenge", out var claims) || claims.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (claims.ValueKind != JsonValueKind.String)
+        {
+            error = "\"claims_challenge\" must be a string holding a JSON object, or null.";
+            return null;
+        }
+
+        var value = claims.GetString()!;
+        try
+        {
+            using var challenge = JsonDocument.Parse(value, DocumentOptions);
+            if (challenge.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                return value;
+            }
+        }
+        catch (JsonException)
+        {
+            // Falls through to the error below.
+        }
+
+        error = "\"claims_challenge\" must be a string holding a JSON object, or null.";
+        return null;
+    }
+}

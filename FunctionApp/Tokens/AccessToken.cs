@@ -1,0 +1,23 @@
+namespace TokenFunctions.Tokens;
+
+/// <summary>Where a token came from, as MSAL reports it.</summary>
+public enum TokenSource
+{
+    Cache,
+    IdentityProvider,
+}
+
+/// <summary>A ready access token, as the core hands it out.</summary>
+public sealed record AccessToken(
+    string TokenType,
+    string Value,
+    DateTimeOffset ExpiresOn,
+    DateTimeOffset? RefreshOn,
+    TokenSource Source)
+{
+    /// <summary>The same token, reported as served from a cache.</summary>
+    public AccessToken FromCache() => Source == TokenSource.Cache ? this : this with { Source = TokenSource.Cache };
+
+    // The token value is a credential: keep it out of every ToString, debugger view and log.
+    public override string ToString() => $"{TokenType} token expiring {ExpiresOn:O} ({Source})";
+}

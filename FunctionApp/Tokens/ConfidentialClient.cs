@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Identity.Client;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
+using TokenFunctions.Authorities;
+using TokenFunctions.Caching;
+using TokenFunctions.Credentials;
+
+namespace TokenFunctions.Tokens;
+
+/// <summary>
+/// One configured app registration: MSAL's confidential client plus what MSAL lacks — a front
+/// cache of ready tokens, one Entra call per key however many callers miss at once, a Table-backed
+/// cache partitioned per resource, time budgets, and removal of a client's app tokens.
+/// </summary>
+public sealed partial class ConfidentialClient
+{
+    /// <summary>MSAL does not serve a token this close to expiry; neither does the front cache.</summary>
+    private static readonly TimeSpan ExpiryMargin = TimeSpan.FromMinutes(5);
+
+    private readonly ConfidentialClientOptions _options;
+    private readonly ICertificateSource? _certificates;
+    private readonly MsalApplicationFactory _applications;
+    private readonly TokenCacheTable _table;
+    private readonly EntraHttpOptions _http;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _tablePartition;
+
+    // Front cache: ready results by scope key, answered without entering MSAL.
+    private readonly ConcurrentDictionary<string, AccessToken> _ready = new(StringComparer.OrdinalIgnoreCase);
+
+    // Where concurrent misses for one key wait for the single Entra call.
+    private readonly ConcurrentDictionary<string, Lazy<Task<TokenResult>>> _inFlight = new(StringComparer.OrdinalIgnoreCase);
+
+    // One MSAL application per resource, each bound to its own Table entry.
+    private readonly ConcurrentDictionary<string, MsalPartition> _partitions = new(StringComparer.OrdinalIgnoreCase);
+
+    // Bumped by RemoveTokensForClientAsync so that a call already under way cannot put back what was removed.
+    private int _generation;
+
+    internal ConfidentialClient(
+        string name,
+        ConfidentialClientOptions options,
+        ICertificateSource? certificates,
+        MsalApplicationFactory applications,
+        TokenCacheTable table,
+        EntraHttpOptions http,
+        TimeProvider time,
+        ILogger logger)
+    {
+        Name = name;
+        _options = options;
+        _certificates = certificates;
+        _applications = applications;
+        _table = table;
+        _http = http;
+        _time = time;
+        _logger = logger;
+        Tenant = AuthorityTenant.Of(options.Authority ?? options.OidcAuthority!);
+        _tablePartition = CacheKeys.AppTokenPartition(name, options.ClientId, Tenant);
+    }
+
+    public string Name { get; }
+
+    public string Tenant { get; }
+
+    /// <summary>
+    /// A client-credentials token for <paramref name="scopes"/>: from the front cache when ready,
+    /// else from MSAL (memory, then Table, then Entra). A claims challenge always goes to Entra.
+    /// </summary>
+    public ValueTask<TokenResult> AcquireTokenForClientAsync(
+        IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
+
+        var key = ScopeSet.Key(scopes);
+        if (claimsChallenge is not null)
+        {
+            return new(AcquireFromMsalAsync(key, scopes, claimsChallenge, cancellationToken));
+        }
+
+        if (_ready.TryGetValue(key, out var ready) && IsServable(ready))
+        {
+            return new(ready);
+        }
+
+        return new(JoinFlightAsync(key, scopes, cancellationToken));
+    }
+
+    /// <summary>Drops this client's app tokens from memory and from the Table.</summary>
+    public async Task RemoveTokensForClientAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _generation);
+        _ready.Clear();
+        _partitions.Clear();
+        var deleted = await _table.DeletePartitionAsync(_tablePartition, cancellationToken).ConfigureAwait(false);
+        LogTokensRemoved(_logger, Name, deleted);
+    }
+
+    private bool IsServable(AccessToken token)
+    {
+        var now = _time.GetUtcNow();
+        return now < token.ExpiresOn - ExpiryMargin && (token.RefreshOn is not { } refreshOn || now < refreshOn);
+    }
+
+    private async Task<TokenResult> JoinFlightAsync(string key, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    {
+        var flight = _inFlight.GetOrAdd(key, _ => new Lazy<Task<TokenResult>>(() => FlyAsync(key, scopes)));
+
+        // Each caller waits with its own cancellation; the shared call runs on its own budget.
+        return await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TokenResult> FlyAsync(string key, IReadOnlyList<string> scopes)
+    {
+        try
+        {
+            await Task.Yield();
+            return await AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.TryRemove(key, out _);
+        }
+    }
+
+    private async Task<TokenResult> AcquireFromMsalAsync(
+        string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+    {
+        var generation = Volatile.Read(ref _generation);
+        var partition = PartitionFor(scopes[0]);
+        if (_ready.ContainsKey(key))
+        {
+            // The token this instance holds is due: another instance may have refreshed it already.
+            partition.Binding.MarkStale();
+        }
+
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_http.RequestBudget);
+        try
+        {
+            var request = partition.Application.AcquireTokenForClient(scopes);
+            if (claimsChallenge is not null)
+            {
+                request = request.WithClaims(claimsChallenge);
+            }
+
+            var result = await request.ExecuteAsync(budget.Token).ConfigureAwait(false);
+            var token = new AccessToken(
+                result.TokenType ?? "Bearer",
+                result.AccessToken,
+                result.ExpiresOn,
+                result.AuthenticationResultMetadata?.RefreshOn,
+                result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider
+                    ? TokenSource.IdentityProvider
+                    : TokenSource.Cache);
+
+            if (Volatile.Read(ref _generation) == generation)
+            {
+                _ready[key] = token.FromCache();
+            }
+
+            return token;
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            LogBudgetExhausted(_logger, Name, _http.RequestBudget);
+            return new TokenError(TokenErrorKind.Timeout, "temporarily_unavailable", "Entra did not answer within the time budget.");
+        }
+        catch (CredentialUnavailableException ex)
+        {
+            LogCredentialUnavailable(_logger, Name, ex.Message);
+            return new TokenError(TokenErrorKind.DependencyUnavailable, "temporarily_unavailable", ex.Message);
+        }
+        catch (MsalException ex)
+        {
+            var error = MsalErrorTranslator.Translate(ex, _time);
+            LogEntraFailed(_logger, Name, error.Error, error.CorrelationId);
+            return error;
+        }
+    }
+
+    private MsalPartition PartitionFor(string scope) =>
+        _partitions.GetOrAdd(ScopeSet.Resource(scope), CreatePartition);
+
+    private MsalPartition CreatePartition(string resource)
+    {
+        var application = _applications.Create(Name, _options, _certificates);
+        var binding = new TableCacheBinding(_table, new CacheEntryKey(_tablePartition, CacheKeys.ResourceRow(resource)), _logger);
+        binding.Attach(application.AppTokenCache);
+        return new MsalPartition(application, binding);
+    }
+
+    private sealed record MsalPartition(IConfidentialClientApplication Application, TableCacheBinding Binding);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
+        Message = "Client {Client}: token request exceeded its budget of {Budget}")]
+    private static partial void LogBudgetExhausted(ILogger logger, string client, TimeSpan budget);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
+        Message = "Client {Client}: credential unavailable: {Reason}")]
+    private static partial void LogCredentialUnavailable(ILogger logger, string client, string reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning,
+        Message = "Client {Client}: Entra refused or failed the token request: {Error} (correlation {CorrelationId})")]
+    private static partial void LogEntraFailed(ILogger logger, string client, string error, string? correlationId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information,
+        Message = "Client {Client}: app tokens removed ({Entries} table entries)")]
+    private static partial void LogTokensRemoved(ILogger logger, string client, int entries);
+}

@@ -1,0 +1,48 @@
+namespace TokenFunctions.Tokens;
+
+/// <summary>
+/// One named app registration, bound from <c>Clients__{name}__...</c>. The property names are the
+/// setting names of the contract; see README.md for each one.
+/// </summary>
+public sealed class ConfidentialClientOptions
+{
+    public string ClientId { get; set; } = "";
+
+    /// <summary>An Entra authority such as <c>https://login.microsoftonline.com/{tenant}</c>.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>A generic OpenID Connect issuer, used instead of <see cref="Authority"/>.</summary>
+    public string? OidcAuthority { get; set; }
+
+    public bool ValidateAuthority { get; set; } = true;
+
+    public bool InstanceDiscovery { get; set; } = true;
+
+    public ClientCertificateOptions? Certificate { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    public string? AppName { get; set; }
+
+    public string? AppVersion { get; set; }
+
+    public bool EnablePiiLog { get; set; }
+
+    /// <summary>
+    /// Brokers (WAM) exist only for public clients. The setting is bound so that a configuration
+    /// carried over from a seed app fails loudly at start-up instead of being ignored.
+    /// </summary>
+    public bool? AllowBroker { get; set; }
+}
+
+/// <summary><c>Clients__{name}__Certificate__...</c>.</summary>
+public sealed class ClientCertificateOptions
+{
+    /// <summary>A PFX file, for local development.</summary>
+    public string? Path { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>Send the x5c chain in the client assertion (subject name / issuer authentication).</summary>
+    public bool SendX5c { get; set; }
+}

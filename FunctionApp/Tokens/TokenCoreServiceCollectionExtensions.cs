@@ -1,0 +1,74 @@
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.Identity.Client;
+using TokenFunctions.Authorities;
+using TokenFunctions.Caching;
+
+namespace TokenFunctions.Tokens;
+
+public static class TokenCoreServiceCollectionExtensions
+{
+    /// <summary>The named <see cref="HttpClient"/> the Azure SDK's Table client uses.</summary>
+    public const string TableHttpClientName = "Tables";
+
+    /// <summary>
+    /// Registers the token core: options (validated at start-up), the Table cache, MSAL's HTTP
+    /// plumbing, and every configured client. The Functions app and the tests call this alike.
+    /// </summary>
+    public static IServiceCollection AddTokenCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<TokenCoreOptions>()
+            .Bind(configuration)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenCoreOptions>, TokenCoreOptionsValidator>();
+
+        services.AddOptions<TokenCacheOptions>()
+            .Bind(configuration.GetSection(TokenCacheOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddOptions<EntraHttpOptions>()
+            .Bind(configuration.GetSection(EntraHttpOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddOptions<TableStorageOptions>()
+            .Configure(o => o.ConnectionString = configuration[TableStorageOptions.ConnectionSettingName])
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddHttpClient(EntraHttpOptions.ClientName)
+            .ConfigureHttpClient((sp, client) =>
+                client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.AttemptTimeout);
+        services.AddHttpClient(TableHttpClientName);
+
+        services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<TableStorageOptions>>().Value;
+            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(TableHttpClientName);
+            var tableOptions = new TableClientOptions { Transport = new HttpClientTransport(http) };
+            // A slow Table must not hold a token request hostage: short network timeout, few retries.
+            tableOptions.Retry.MaxRetries = 2;
+            tableOptions.Retry.NetworkTimeout = storage.NetworkTimeout;
+            return new TableServiceClient(storage.ConnectionString, tableOptions);
+        });
+
+        services.AddSingleton<TokenCacheTable>();
+        services.AddSingleton<IMsalHttpClientFactory, MsalHttpClientFactory>();
+        services.AddSingleton<MsalApplicationFactory>();
+        services.AddSingleton(sp => new ConfidentialClients(
+            sp.GetRequiredService<IOptions<TokenCoreOptions>>(),
+            sp.GetRequiredService<IOptions<EntraHttpOptions>>(),
+            sp.GetRequiredService<MsalApplicationFactory>(),
+            sp.GetRequiredService<TokenCacheTable>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+        return services;
+    }
+}

@@ -1,0 +1,27 @@
+namespace TokenFunctions.Tokens;
+
+/// <summary>
+/// An OAuth-style failure. Fields Entra sent (<c>error_codes</c>, <c>suberror</c>, <c>claims</c>,
+/// <c>correlation_id</c>) are passed through as they came; nothing here may carry a credential.
+/// </summary>
+public sealed record TokenError(
+    TokenErrorKind Kind,
+    string Error,
+    string Description)
+{
+    public IReadOnlyList<long>? ErrorCodes { get; init; }
+
+    public string? CorrelationId { get; init; }
+
+    public string? SubError { get; init; }
+
+    public string? Claims { get; init; }
+
+    public TimeSpan? RetryAfter { get; init; }
+
+    public static TokenError InvalidRequest(string description) =>
+        new(TokenErrorKind.InvalidRequest, "invalid_request", description);
+
+    public static TokenError UnknownClient(string client) =>
+        new(TokenErrorKind.UnknownClient, "invalid_client", $"No client named '{client}' is configured.");
+}
