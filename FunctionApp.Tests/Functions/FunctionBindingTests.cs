@@ -20,6 +20,7 @@ public sealed class FunctionBindingTests
 
     [Theory]
     [InlineData("AcquireTokenForClient", "post", "clients/{client}/token", "Function")]
+    [InlineData("RemoveTokensForClient", "delete", "clients/{client}/tokens", "Function")]
     [InlineData("Health", "get", "health", "Anonymous")]
     public void Each_http_function_has_the_contracts_route_method_and_auth_level(string function, string method, string route, string authLevel)
     {
@@ -40,6 +41,7 @@ public sealed class FunctionBindingTests
             ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
             ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
             ["Clients__orders__ClientSecret"] = "health-must-not-show-this",
+            ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
         };
         await using var app = AppProcess.Start(settings, new LoopbackRouting());
 

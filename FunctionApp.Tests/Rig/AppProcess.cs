@@ -23,20 +23,28 @@ public sealed class AppProcess : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    private AppProcess(ServiceProvider services, CapturedLogs logs)
+    private AppProcess(ServiceProvider services, CapturedLogs logs, RequestJournal requests)
     {
         _services = services;
         Logs = logs;
+        Requests = requests;
     }
 
     public CapturedLogs Logs { get; }
+
+    /// <summary>Every HTTP request this process sent (to Entra, the Table, Key Vault, ...).</summary>
+    public RequestJournal Requests { get; }
 
     public IServiceProvider Services => _services;
 
     public ConfidentialClients Clients => _services.GetRequiredService<ConfidentialClients>();
 
     /// <summary>Starts a process with settings named as the environment names them (<c>Clients__a__ClientId</c>).</summary>
-    public static AppProcess Start(IReadOnlyDictionary<string, string?> settings, LoopbackRouting routing, TimeProvider? time = null)
+    public static AppProcess Start(
+        IReadOnlyDictionary<string, string?> settings,
+        LoopbackRouting routing,
+        TimeProvider? time = null,
+        Action<IServiceCollection>? configure = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)))
@@ -50,12 +58,16 @@ public sealed class AppProcess : IAsyncDisposable
         }
 
         services.AddTokenCore(configuration);
-        services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(routing.CreateHandler));
+        var journal = new RequestJournal();
+        services.ConfigureHttpClientDefaults(http => http
+            .ConfigurePrimaryHttpMessageHandler(routing.CreateHandler)
+            .AddHttpMessageHandler(() => new RequestJournal.Handler(journal)));
+        configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         // What the host does at start: every ValidateOnStart options class is checked.
         provider.GetRequiredService<IStartupValidator>().Validate();
-        return new AppProcess(provider, logs);
+        return new AppProcess(provider, logs, journal);
     }
 
     public Task<FunctionResponse> PostTokenAsync(string client, object body) =>
@@ -68,6 +80,17 @@ public sealed class AppProcess : IAsyncDisposable
         var result = await function.Run(context.Request, client, CancellationToken.None);
         return await ExecuteAsync(context, result);
     }
+
+    public async Task<FunctionResponse> DeleteTokensAsync(string client)
+    {
+        var context = NewContext("DELETE", $"/api/clients/{client}/tokens", [], null);
+        var function = ActivatorUtilities.CreateInstance<RemoveTokensFunction>(_services);
+        return await ExecuteAsync(context, await function.Run(context.Request, client, CancellationToken.None));
+    }
+
+    /// <summary>The core's client of that name, for tests that call the token core directly.</summary>
+    public ConfidentialClient Client(string name) =>
+        Clients.TryGet(name, out var client) ? client : throw new ArgumentException($"No client '{name}'.", nameof(name));
 
     public async Task<FunctionResponse> GetHealthAsync()
     {
@@ -94,6 +117,11 @@ public sealed class AppProcess : IAsyncDisposable
     {
         await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new ActionDescriptor()));
         var body = Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
+        if (body.Length == 0)
+        {
+            body = "{}";
+        }
+
         return new FunctionResponse(context.Response.StatusCode, context.Response.Headers, body);
     }
 }

@@ -48,6 +48,7 @@ public sealed class EntraScenario : IAsyncDisposable
         {
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["TokenCache__TableName"] = "t" + Guid.NewGuid().ToString("N"),
+            ["TokenCache__EncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             [$"Clients__{Client}__ClientId"] = clientId,
             [$"Clients__{Client}__Authority"] = $"https://login.microsoftonline.com/{tenant}",
             [$"Clients__{Client}__Certificate__Path"] = TestCertificates.WritePfx(certificate, directory, "pfx-password"),
@@ -57,7 +58,11 @@ public sealed class EntraScenario : IAsyncDisposable
         return scenario;
     }
 
-    public AppProcess StartProcess(TimeProvider? time = null) => AppProcess.Start(Settings, Routing, time);
+    public AppProcess StartProcess(TimeProvider? time = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configure = null) =>
+        AppProcess.Start(Settings, Routing, time, configure);
+
+    /// <summary>The Table client a test uses to look at what the app stored.</summary>
+    public Azure.Data.Tables.TableClient Table(AzuriteServer azurite) => new(azurite.ConnectionString, Settings["TokenCache__TableName"]);
 
     public async ValueTask DisposeAsync()
     {

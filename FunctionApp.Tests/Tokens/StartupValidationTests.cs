@@ -14,6 +14,7 @@ public sealed class StartupValidationTests
         ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
         ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
         ["Clients__orders__ClientSecret"] = "not-used",
+        ["TokenCache__EncryptionKey"] = Convert.ToBase64String(new byte[32]),
     };
 
     [Fact]
@@ -34,6 +35,8 @@ public sealed class StartupValidationTests
     [InlineData("AzureWebJobsStorage", null, "AzureWebJobsStorage is required")]
     [InlineData("TokenCache__TableName", "token-cache", "TokenCache__TableName must be")]
     [InlineData("Http__AttemptTimeout", "00:10:00", "AttemptTimeout")]
+    [InlineData("TokenCache__EncryptionKey", null, "TokenCache__EncryptionKey is required outside Development")]
+    [InlineData("TokenCache__EncryptionKey", "c2hvcnQ=", "TokenCache__EncryptionKey must be the base64 of exactly 32 bytes")]
     public void A_bad_setting_stops_the_app_at_start_with_a_message_naming_it(string setting, string? value, string message)
     {
         var settings = ValidSettings();
@@ -42,6 +45,18 @@ public sealed class StartupValidationTests
         var failure = Assert.Throws<OptionsValidationException>(() => AppProcess.Start(settings, new LoopbackRouting()));
 
         Assert.Contains(failure.Failures, f => f.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task In_development_a_missing_encryption_key_is_allowed()
+    {
+        var settings = ValidSettings();
+        settings["TokenCache__EncryptionKey"] = null;
+        settings["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development";
+
+        await using var app = AppProcess.Start(settings, new LoopbackRouting());
+
+        Assert.Equal(["orders"], app.Clients.Names);
     }
 
     [Fact]

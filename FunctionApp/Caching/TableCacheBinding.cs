@@ -7,8 +7,10 @@ namespace TokenFunctions.Caching;
 
 /// <summary>
 /// Binds one MSAL token cache (MSAL's in-memory L1) to one Table entry (L2) through MSAL's
-/// serialization hooks. MSAL serializes calls to these hooks per cache, so the fields need no lock;
-/// only <see cref="MarkStale"/> is called from outside that lock.
+/// serialization hooks. Once loaded, the entry is not read again until <see cref="MarkStale"/> says
+/// another instance may have changed it, so MSAL calls that hit memory cost no Table I/O. MSAL
+/// serializes calls to these hooks per cache, so the fields need no lock; only the volatile flag is
+/// touched from outside it.
 /// </summary>
 internal sealed partial class TableCacheBinding
 {
@@ -36,8 +38,8 @@ internal sealed partial class TableCacheBinding
     }
 
     /// <summary>
-    /// Makes the next MSAL access re-read the Table: another instance may have refreshed the
-    /// token that this one is about to ask Entra for.
+    /// Makes the next MSAL access re-read the Table: another instance may have refreshed the token
+    /// this one is about to ask Entra for.
     /// </summary>
     public void MarkStale() => _current = false;
 
@@ -53,26 +55,30 @@ internal sealed partial class TableCacheBinding
             var entry = await _table.ReadAsync(_key, args.CancellationToken).ConfigureAwait(false);
             if (entry is not null)
             {
-                // The ETag is kept even when the entry cannot be read, so the next write replaces it.
+                // The ETag is kept even when the entry cannot be opened, so the next write replaces it.
                 _etag = entry.ETag;
                 Load(args.TokenCache, entry);
             }
 
             _current = true;
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or TimeoutException or OperationCanceledException
-            && !args.CancellationToken.IsCancellationRequested)
+        catch (TokenCacheUnavailableException)
         {
-            // Table trouble is not an outage: MSAL goes on with what it holds in memory.
-            LogReadFailed(_logger, _table.TableName, ex.GetType().Name);
+            // Logged once per outage by TableAvailability; MSAL goes on with what it holds in memory.
         }
     }
 
     private void Load(ITokenCacheSerializer cache, CacheEntry entry)
     {
+        if (entry.Payload is null)
+        {
+            LogEntryUnreadable(_logger, _table.TableName, "sealed for another row, with an unknown key, or altered");
+            return;
+        }
+
         try
         {
-            cache.DeserializeMsalV3(entry.Payload.ToArray(), shouldClearExistingCache: true);
+            cache.DeserializeMsalV3(entry.Payload, shouldClearExistingCache: true);
         }
         catch (MsalClientException ex)
         {
@@ -92,12 +98,10 @@ internal sealed partial class TableCacheBinding
         {
             await WriteAsync(args).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or TimeoutException or OperationCanceledException
-            && !args.CancellationToken.IsCancellationRequested)
+        catch (TokenCacheUnavailableException)
         {
-            // The token is still served from memory; the next write tries the Table again.
+            // The token is still served from memory; the next change tries the Table again.
             _current = false;
-            LogWriteFailed(_logger, _table.TableName, ex.GetType().Name);
         }
     }
 
@@ -106,9 +110,8 @@ internal sealed partial class TableCacheBinding
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
             var writeId = Guid.NewGuid().ToString("N");
-            var payload = args.TokenCache.SerializeMsalV3();
-            var written = await _table.TryWriteAsync(
-                _key, payload, writeId, args.SuggestedCacheExpiry, _etag, args.CancellationToken).ConfigureAwait(false);
+            var mine = args.TokenCache.SerializeMsalV3();
+            var written = await _table.TryWriteAsync(_key, mine, writeId, args.SuggestedCacheExpiry, _etag, args.CancellationToken).ConfigureAwait(false);
             if (written is { } etag)
             {
                 _etag = etag;
@@ -116,19 +119,22 @@ internal sealed partial class TableCacheBinding
                 return;
             }
 
-            // Someone else wrote first (or the SDK retried our own write and was told so).
             var remote = await _table.ReadAsync(_key, args.CancellationToken).ConfigureAwait(false);
             if (remote?.WriteId == writeId)
             {
+                // The SDK retried a write that had already landed and was told 409/412: it was ours.
+                LogOwnWriteRecognised(_logger, _table.TableName);
                 _etag = remote.ETag;
                 _current = true;
                 return;
             }
 
-            // Keep both: what the other writer stored is merged into what this instance holds.
-            if (remote is not null)
+            // Another instance wrote first. Keep what it stored, and let what this instance just
+            // obtained win where both hold the same token key: it is the freshest.
+            if (remote?.Payload is { } theirs)
             {
-                args.TokenCache.DeserializeMsalV3(remote.Payload.ToArray(), shouldClearExistingCache: false);
+                args.TokenCache.DeserializeMsalV3(theirs, shouldClearExistingCache: true);
+                args.TokenCache.DeserializeMsalV3(mine, shouldClearExistingCache: false);
             }
 
             _etag = remote?.ETag;
@@ -138,19 +144,15 @@ internal sealed partial class TableCacheBinding
         _current = false;
     }
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning,
-        Message = "Token cache read from table {Table} failed ({Failure}); serving from memory and Entra")]
-    private static partial void LogReadFailed(ILogger logger, string table, string failure);
-
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
-        Message = "Token cache write to table {Table} failed ({Failure}); the token is served from memory")]
-    private static partial void LogWriteFailed(ILogger logger, string table, string failure);
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information,
+        Message = "Token cache write to table {Table} met a concurrent write (attempt {Attempt}); merged and retrying")]
+    private static partial void LogWriteConflict(ILogger logger, string table, int attempt);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning,
         Message = "Token cache entry in table {Table} could not be read ({Reason}); treated as a miss and overwritten")]
     private static partial void LogEntryUnreadable(ILogger logger, string table, string reason);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug,
-        Message = "Token cache write to table {Table} met a concurrent write (attempt {Attempt}); merged and retrying")]
-    private static partial void LogWriteConflict(ILogger logger, string table, int attempt);
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Debug,
+        Message = "Token cache write to table {Table} was retried by the SDK after it had landed; recognised as this instance's own")]
+    private static partial void LogOwnWriteRecognised(ILogger logger, string table);
 }

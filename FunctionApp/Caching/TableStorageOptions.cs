@@ -9,7 +9,4 @@ public sealed class TableStorageOptions
 
     [Required(ErrorMessage = "AzureWebJobsStorage is required: the token cache lives in its Table service (use UseDevelopmentStorage=true with Azurite locally).")]
     public string? ConnectionString { get; set; }
-
-    /// <summary>One Table call; a slower Table is treated as unavailable for that request.</summary>
-    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

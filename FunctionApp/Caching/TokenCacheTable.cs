@@ -6,105 +6,133 @@ using Microsoft.Extensions.Options;
 namespace TokenFunctions.Caching;
 
 /// <summary>
-/// The Table half of the token cache: point reads, conditional writes, partition deletes.
-/// It knows nothing of MSAL; <see cref="TableCacheBinding"/> connects the two.
+/// The Table half of the token cache: sealed point reads, conditional writes, partition deletes,
+/// each time-boxed. It knows nothing of MSAL; <see cref="TableCacheBinding"/> connects the two.
+/// Every failure is reported to <see cref="TableAvailability"/> and surfaces as
+/// <see cref="TokenCacheUnavailableException"/>, which callers treat as "no Table this time".
 /// </summary>
-internal sealed partial class TokenCacheTable(
-    TableServiceClient service,
-    IOptions<TokenCacheOptions> options,
-    ILogger<TokenCacheTable> logger)
+internal sealed partial class TokenCacheTable
 {
     /// <summary>A binary property holds at most 64 KiB; one resource's tokens are a few KiB.</summary>
     public const int MaxPayloadBytes = 64 * 1024;
 
     private const string PayloadProperty = "Payload";
+    private const string KeyIdProperty = "KeyId";
     private const string WriteIdProperty = "WriteId";
     private const string ExpiresOnProperty = "ExpiresOn";
 
-    private readonly TableClient _table = service.GetTableClient(options.Value.TableName);
+    private readonly TableClient _table;
+    private readonly CacheEntryCipher _cipher;
+    private readonly TableAvailability _availability;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public TokenCacheTable(
+        TableServiceClient service,
+        CacheEntryCipher cipher,
+        TableAvailability availability,
+        IOptions<TokenCacheOptions> options,
+        TimeProvider time,
+        ILogger<TokenCacheTable> logger)
+    {
+        _table = service.GetTableClient(options.Value.TableName);
+        _cipher = cipher;
+        _availability = availability;
+        _timeout = options.Value.OperationTimeout;
+        _time = time;
+        _logger = logger;
+    }
 
     public string TableName => _table.Name;
 
-    /// <summary>Reads one entry; a missing entry or a missing table is a miss, not an error.</summary>
-    public async Task<CacheEntry?> ReadAsync(CacheEntryKey key, CancellationToken cancellationToken)
-    {
-        try
+    /// <summary>Reads and opens one entry; a missing entry or table is a miss (null).</summary>
+    public Task<CacheEntry?> ReadAsync(CacheEntryKey key, CancellationToken cancellationToken) =>
+        RunAsync("read", async ct =>
         {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(
-                key.PartitionKey, key.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!response.HasValue || response.Value is not { } entity)
+            try
             {
-                return null;
-            }
+                var response = await _table.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, key.RowKey, cancellationToken: ct).ConfigureAwait(false);
+                if (!response.HasValue || response.Value is not { } entity)
+                {
+                    return null;
+                }
 
-            var payload = entity.GetBinary(PayloadProperty);
-            return payload is null ? null : new CacheEntry(key, payload, entity.GetString(WriteIdProperty), entity.ETag);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return null;
-        }
-    }
+                var payload = entity.GetBinary(PayloadProperty) is { } sealedPayload
+                    ? _cipher.TryOpen(sealedPayload, entity.GetString(KeyIdProperty), key)
+                    : null;
+                return new CacheEntry(key, payload, entity.GetString(WriteIdProperty), entity.ETag);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                return (CacheEntry?)null;
+            }
+        }, cancellationToken);
 
     /// <summary>
-    /// Writes an entry only if it still has the ETag it was read at (or, with no ETag, only if it
-    /// does not exist yet). Returns the new ETag, or null when another writer got there first.
+    /// Seals and writes an entry only if it still has the ETag it was read at (with no ETag: only if
+    /// it does not exist yet). Returns the new ETag, or null when another writer got there first.
     /// </summary>
-    public async Task<ETag?> TryWriteAsync(
+    public Task<ETag?> TryWriteAsync(
         CacheEntryKey key,
-        ReadOnlyMemory<byte> payload,
+        byte[] payload,
         string writeId,
         DateTimeOffset? expiresOn,
         ETag? ifMatch,
         CancellationToken cancellationToken)
     {
-        if (payload.Length > MaxPayloadBytes)
+        var sealedPayload = _cipher.Seal(payload, key);
+        if (sealedPayload.Length > MaxPayloadBytes)
         {
             // Never truncate a cache: an entry that cannot be stored whole is not stored at all.
-            LogPayloadTooLarge(logger, _table.Name, payload.Length, MaxPayloadBytes);
-            return null;
+            LogPayloadTooLarge(_logger, _table.Name, sealedPayload.Length, MaxPayloadBytes);
+            throw new TokenCacheUnavailableException($"The cache entry of {sealedPayload.Length} bytes is over the Table's limit.");
         }
 
         var entity = new TableEntity(key.PartitionKey, key.RowKey)
         {
-            [PayloadProperty] = payload.ToArray(),
+            [PayloadProperty] = sealedPayload,
+            [KeyIdProperty] = _cipher.CurrentKeyId,
             [WriteIdProperty] = writeId,
             [ExpiresOnProperty] = expiresOn,
         };
 
-        try
+        return RunAsync("write", async ct =>
         {
-            return await WriteAsync(entity, ifMatch, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
-        {
-            // Created on first write rather than at start-up, so a cold start costs one read only.
-            await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            return await WriteAsync(entity, ifMatch, cancellationToken).ConfigureAwait(false);
-        }
+            try
+            {
+                return await WriteAsync(entity, ifMatch, ct).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
+            {
+                // Created on first write rather than at start-up, so a cold start costs one read only.
+                await _table.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+                return await WriteAsync(entity, ifMatch, ct).ConfigureAwait(false);
+            }
+        }, cancellationToken);
     }
 
     /// <summary>Deletes every entry of one Table partition (all app tokens of one client).</summary>
-    public async Task<int> DeletePartitionAsync(string partitionKey, CancellationToken cancellationToken)
-    {
-        var deleted = 0;
-        try
+    public Task<int> DeletePartitionAsync(string partitionKey, CancellationToken cancellationToken) =>
+        RunAsync("delete", async ct =>
         {
-            var rows = _table.QueryAsync<TableEntity>(
-                e => e.PartitionKey == partitionKey, select: ["RowKey"], cancellationToken: cancellationToken);
-            await foreach (var row in rows.ConfigureAwait(false))
+            var deleted = 0;
+            try
             {
-                await _table.DeleteEntityAsync(partitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
-                deleted++;
+                var rows = _table.QueryAsync<TableEntity>(e => e.PartitionKey == partitionKey, select: ["RowKey"], cancellationToken: ct);
+                await foreach (var row in rows.ConfigureAwait(false))
+                {
+                    await _table.DeleteEntityAsync(partitionKey, row.RowKey, ETag.All, ct).ConfigureAwait(false);
+                    deleted++;
+                }
             }
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // No table or already gone: nothing left to delete.
-        }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // No table, or already gone: nothing left to delete.
+            }
 
-        return deleted;
-    }
+            return deleted;
+        }, cancellationToken, timeBoxed: false);
 
     private async Task<ETag?> WriteAsync(TableEntity entity, ETag? ifMatch, CancellationToken cancellationToken)
     {
@@ -119,6 +147,30 @@ internal sealed partial class TokenCacheTable(
         {
             // 412: changed since read; 409: created since we saw none; 404: deleted since read.
             return null;
+        }
+    }
+
+    private async Task<T> RunAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool timeBoxed = true)
+    {
+        if (!_availability.ShouldTry)
+        {
+            throw new TokenCacheUnavailableException("The token cache table is backing off after a failure.");
+        }
+
+        using var timer = timeBoxed ? new CancellationTokenSource(_timeout, _time) : new CancellationTokenSource();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+
+        try
+        {
+            var result = await call(timeout.Token).ConfigureAwait(false);
+            _availability.ReportSuccess();
+            return result;
+        }
+        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or AggregateException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            _availability.ReportFailure(operation, ex);
+            throw new TokenCacheUnavailableException($"Token cache {operation} failed ({ex.GetType().Name}).", ex);
         }
     }
 

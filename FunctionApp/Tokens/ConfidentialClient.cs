@@ -18,6 +18,9 @@ public sealed partial class ConfidentialClient
     /// <summary>MSAL does not serve a token this close to expiry; neither does the front cache.</summary>
     private static readonly TimeSpan ExpiryMargin = TimeSpan.FromMinutes(5);
 
+    private const int MaxReadyTokens = 1024;
+    private const int MaxResources = 256;
+
     private readonly ConfidentialClientOptions _options;
     private readonly ICertificateSource? _certificates;
     private readonly MsalApplicationFactory _applications;
@@ -89,14 +92,28 @@ public sealed partial class ConfidentialClient
         return new(JoinFlightAsync(key, scopes, cancellationToken));
     }
 
-    /// <summary>Drops this client's app tokens from memory and from the Table.</summary>
-    public async Task RemoveTokensForClientAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Drops this client's app tokens from memory and from the Table (MSAL.NET has no API for it).
+    /// Null when done; an error when the Table could not be cleared, so the caller can retry.
+    /// </summary>
+    public async Task<TokenError?> RemoveTokensForClientAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _generation);
         _ready.Clear();
         _partitions.Clear();
-        var deleted = await _table.DeletePartitionAsync(_tablePartition, cancellationToken).ConfigureAwait(false);
-        LogTokensRemoved(_logger, Name, deleted);
+        try
+        {
+            var deleted = await _table.DeletePartitionAsync(_tablePartition, cancellationToken).ConfigureAwait(false);
+            LogTokensRemoved(_logger, Name, deleted);
+            return null;
+        }
+        catch (TokenCacheUnavailableException)
+        {
+            return new TokenError(
+                TokenErrorKind.DependencyUnavailable,
+                "temporarily_unavailable",
+                $"Client '{Name}': tokens were removed from memory, but the token cache table could not be cleared; retry.");
+        }
     }
 
     private bool IsServable(AccessToken token)
@@ -141,25 +158,17 @@ public sealed partial class ConfidentialClient
         budget.CancelAfter(_http.RequestBudget);
         try
         {
-            var request = partition.Application.AcquireTokenForClient(scopes);
-            if (claimsChallenge is not null)
+            var token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: false, budget.Token).ConfigureAwait(false);
+            if (token.Source == TokenSource.Cache && !IsServable(token))
             {
-                request = request.WithClaims(claimsChallenge);
+                // MSAL (or the Table) still holds the token that is due by this core's clock and
+                // rules: go to Entra for a new one rather than hand out one about to expire.
+                token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: true, budget.Token).ConfigureAwait(false);
             }
-
-            var result = await request.ExecuteAsync(budget.Token).ConfigureAwait(false);
-            var token = new AccessToken(
-                result.TokenType ?? "Bearer",
-                result.AccessToken,
-                result.ExpiresOn,
-                result.AuthenticationResultMetadata?.RefreshOn,
-                result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider
-                    ? TokenSource.IdentityProvider
-                    : TokenSource.Cache);
 
             if (Volatile.Read(ref _generation) == generation)
             {
-                _ready[key] = token.FromCache();
+                Remember(key, token);
             }
 
             return token;
@@ -182,8 +191,54 @@ public sealed partial class ConfidentialClient
         }
     }
 
-    private MsalPartition PartitionFor(string scope) =>
-        _partitions.GetOrAdd(ScopeSet.Resource(scope), CreatePartition);
+    private static async Task<AccessToken> ExecuteAsync(
+        MsalPartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken)
+    {
+        var request = partition.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh);
+        if (claimsChallenge is not null)
+        {
+            request = request.WithClaims(claimsChallenge);
+        }
+
+        var result = await request.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+        return new AccessToken(
+            result.TokenType ?? "Bearer",
+            result.AccessToken,
+            result.ExpiresOn,
+            result.AuthenticationResultMetadata?.RefreshOn,
+            result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider
+                ? TokenSource.IdentityProvider
+                : TokenSource.Cache);
+    }
+
+    private void Remember(string key, AccessToken token)
+    {
+        if (_ready.Count >= MaxReadyTokens)
+        {
+            // Bounded memory: a client asked for more scope sets than any real caller uses. Start over
+            // rather than grow; MSAL and the Table still hold every token.
+            _ready.Clear();
+        }
+
+        _ready[key] = token.FromCache();
+    }
+
+    private MsalPartition PartitionFor(string scope)
+    {
+        var resource = ScopeSet.Resource(scope);
+        if (_partitions.TryGetValue(resource, out var partition))
+        {
+            return partition;
+        }
+
+        if (_partitions.Count >= MaxResources)
+        {
+            // Bounded memory: MSAL applications are dropped, their tokens stay in the Table.
+            _partitions.Clear();
+        }
+
+        return _partitions.GetOrAdd(resource, CreatePartition);
+    }
 
     private MsalPartition CreatePartition(string resource)
     {

@@ -32,6 +32,7 @@ public static class TokenCoreServiceCollectionExtensions
             .Bind(configuration.GetSection(TokenCacheOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenCacheOptions>>(new TokenCacheOptionsValidator(configuration));
 
         services.AddOptions<EntraHttpOptions>()
             .Bind(configuration.GetSection(EntraHttpOptions.SectionName))
@@ -51,14 +52,19 @@ public static class TokenCoreServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<TableStorageOptions>>().Value;
+            var cache = sp.GetRequiredService<IOptions<TokenCacheOptions>>().Value;
             var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(TableHttpClientName);
             var tableOptions = new TableClientOptions { Transport = new HttpClientTransport(http) };
-            // A slow Table must not hold a token request hostage: short network timeout, few retries.
-            tableOptions.Retry.MaxRetries = 2;
-            tableOptions.Retry.NetworkTimeout = storage.NetworkTimeout;
+            // A slow Table must not hold a token request hostage: one quick retry inside the
+            // operation's time box (TokenCache__OperationTimeout), then the request goes on without it.
+            tableOptions.Retry.MaxRetries = 1;
+            tableOptions.Retry.Delay = TimeSpan.FromMilliseconds(50);
+            tableOptions.Retry.NetworkTimeout = cache.OperationTimeout;
             return new TableServiceClient(storage.ConnectionString, tableOptions);
         });
 
+        services.AddSingleton<CacheEntryCipher>();
+        services.AddSingleton<TableAvailability>();
         services.AddSingleton<TokenCacheTable>();
         services.AddSingleton<IMsalHttpClientFactory, MsalHttpClientFactory>();
         services.AddSingleton<MsalApplicationFactory>();
