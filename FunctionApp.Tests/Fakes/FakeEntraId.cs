@@ -45,6 +45,9 @@ public sealed class FakeEntraId : IAsyncDisposable
     /// <summary>Return a response to replace the normal answer to a token request, or null to answer normally.</summary>
     public Func<ReceivedTokenRequest, FakeResponse?>? Fault { get; set; }
 
+    /// <summary>Awaited before a token request is answered: a gate or a latency the test controls.</summary>
+    public Func<ReceivedTokenRequest, CancellationToken, Task>? BeforeAnswer { get; set; }
+
     /// <summary>Every token request received, in order.</summary>
     public IReadOnlyCollection<ReceivedTokenRequest> TokenRequests => _requests;
 
@@ -128,6 +131,11 @@ public sealed class FakeEntraId : IAsyncDisposable
             var form = (await context.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
             var request = new ReceivedTokenRequest(context.Request.Host.Host, tenant, form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")));
             _requests.Enqueue(request);
+            if (BeforeAnswer is { } before)
+            {
+                await before(request, context.RequestAborted);
+            }
+
             var response = Fault?.Invoke(request) ?? Answer(request);
             await response.WriteAsync(context);
         });
