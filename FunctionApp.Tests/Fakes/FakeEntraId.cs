@@ -81,17 +81,35 @@ public sealed class FakeEntraId : IAsyncDisposable
         return routing;
     }
 
-    /// <summary>Registers an app with the certificate Entra holds for it.</summary>
-    public void RegisterClient(string clientId, X509Certificate2 certificate) =>
-        _clients[clientId] = new RegisteredClient(clientId, X509CertificateLoader.LoadCertificate(certificate.RawData), null);
+    /// <summary>Registers a certificate on an app (an app may hold several, as during a rotation).</summary>
+    public void RegisterClient(string clientId, X509Certificate2 certificate)
+    {
+        var publicPart = X509CertificateLoader.LoadCertificate(certificate.RawData);
+        _clients.AddOrUpdate(
+            clientId,
+            _ => new RegisteredClient(clientId, [publicPart], null),
+            (_, existing) => existing with { Certificates = [.. existing.Certificates.Where(c => c.Thumbprint != publicPart.Thumbprint), publicPart] });
+    }
+
+    /// <summary>Removes a certificate from an app, as an administrator retiring it would.</summary>
+    public void UnregisterCertificate(string clientId, X509Certificate2 certificate) =>
+        _clients.AddOrUpdate(
+            clientId,
+            _ => new RegisteredClient(clientId, [], null),
+            (_, existing) => existing with { Certificates = [.. existing.Certificates.Where(c => c.Thumbprint != certificate.Thumbprint)] });
 
     /// <summary>Registers an app with a client secret.</summary>
-    public void RegisterClient(string clientId, string secret) => _clients[clientId] = new RegisteredClient(clientId, null, secret);
+    public void RegisterClient(string clientId, string secret) => _clients[clientId] = new RegisteredClient(clientId, [], secret);
 
     /// <summary>Token calls, optionally only those to one host and of one grant type.</summary>
-    public int TokenCalls(string? host = null, string? grantType = null) =>
+    public int TokenCalls(string? host = null, string? grantType = null, string? clientId = null) =>
         _requests.Count(r => (host is null || r.Host.Equals(host, StringComparison.OrdinalIgnoreCase)) &&
-                             (grantType is null || r.Form.GetValueOrDefault("grant_type") == grantType));
+                             (grantType is null || r.Form.GetValueOrDefault("grant_type") == grantType) &&
+                             (clientId is null || r.Form.GetValueOrDefault("client_id") == clientId));
+
+    /// <summary>The token requests of one app registration.</summary>
+    public IReadOnlyList<ReceivedTokenRequest> TokenRequestsOf(string clientId) =>
+        _requests.Where(r => r.Form.GetValueOrDefault("client_id") == clientId).ToList();
 
     /// <summary>All calls of any kind, by "METHOD host path".</summary>
     public IReadOnlyDictionary<string, int> Calls => _calls;
@@ -129,7 +147,8 @@ public sealed class FakeEntraId : IAsyncDisposable
         _app.MapPost("/{tenant}/oauth2/v2.0/token", async (string tenant, HttpContext context) =>
         {
             var form = (await context.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
-            var request = new ReceivedTokenRequest(context.Request.Host.Host, tenant, form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")));
+            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            var request = new ReceivedTokenRequest(context.Request.Host.Host, tenant, form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")), headers);
             _requests.Enqueue(request);
             if (BeforeAnswer is { } before)
             {
@@ -177,9 +196,8 @@ public sealed class FakeEntraId : IAsyncDisposable
             return InvalidClient(700025, "AADSTS700025: Client is confidential but no client credential was presented.");
         }
 
-        var certificate = client.Certificate!;
-        var thumbprint = Base64Url(SHA256.HashData(certificate.RawData));
-        if (assertion.Header("x5t#S256") != thumbprint)
+        var certificate = client.Certificates.FirstOrDefault(c => Base64Url(SHA256.HashData(c.RawData)) == assertion.Header("x5t#S256"));
+        if (certificate is null)
         {
             return InvalidClient(700027, "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.");
         }
@@ -250,8 +268,9 @@ public sealed class FakeEntraId : IAsyncDisposable
 
     internal static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
-    private sealed record RegisteredClient(string ClientId, X509Certificate2? Certificate, string? Secret);
+    private sealed record RegisteredClient(string ClientId, IReadOnlyList<X509Certificate2> Certificates, string? Secret);
 }
 
 /// <summary>What the fake received in one token request.</summary>
-public sealed record ReceivedTokenRequest(string Host, string Tenant, IReadOnlyDictionary<string, string> Form, AssertionJwt? Assertion);
+public sealed record ReceivedTokenRequest(
+    string Host, string Tenant, IReadOnlyDictionary<string, string> Form, AssertionJwt? Assertion, IReadOnlyDictionary<string, string> Headers);

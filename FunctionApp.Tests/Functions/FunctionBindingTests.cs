@@ -49,7 +49,8 @@ public sealed class FunctionBindingTests
 
         Assert.Equal(200, response.Status);
         Assert.Equal("healthy", response.Text("status"));
-        Assert.Equal(["orders"], response.Json.GetProperty("clients").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(["orders"], response.Json.GetProperty("clients").EnumerateObject().Select(c => c.Name));
+        Assert.Equal("loaded", response.Json.GetProperty("clients").GetProperty("orders").GetProperty("credential").GetString());
         Assert.DoesNotContain("health-must-not-show-this", response.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("00000000-0000-0000-0000-000000000001", response.Body, StringComparison.Ordinal);
     }

@@ -32,6 +32,9 @@ public sealed class EntraScenario : IAsyncDisposable
 
     public string ClientId => Settings[$"Clients__{Client}__ClientId"]!;
 
+    /// <summary>The tenant of the client's authority.</summary>
+    public string Tenant => new Uri(Settings[$"Clients__{Client}__Authority"]!).AbsolutePath.Trim('/');
+
     /// <summary>The app's settings, named as in the environment; tests may change them before starting a process.</summary>
     public Dictionary<string, string?> Settings { get; }
 

@@ -3,16 +3,15 @@ namespace TokenFunctions.Credentials;
 /// <summary>
 /// The broker's own credential cannot be had. The message names the client and where the
 /// credential was looked for, never its content, so it is safe to log and to return.
+/// <see cref="FailureClass"/> is a short, fixed word for health and metrics.
 /// </summary>
 public sealed class CredentialUnavailableException : Exception
 {
-    public CredentialUnavailableException(string message)
-        : base(message)
-    {
-    }
-
-    public CredentialUnavailableException(string message, Exception innerException)
+    public CredentialUnavailableException(string failureClass, string message, Exception? innerException = null)
         : base(message, innerException)
     {
+        FailureClass = failureClass;
     }
+
+    public string FailureClass { get; }
 }

@@ -8,5 +8,31 @@ namespace TokenFunctions.Credentials;
 /// </summary>
 public interface ICertificateSource
 {
+    /// <summary>Where the certificate comes from, for messages and health: never secret.</summary>
+    string Description { get; }
+
+    /// <summary>What the source knows of its certificate now, without loading it.</summary>
+    CredentialStatus Status { get; }
+
     ValueTask<X509Certificate2> GetCertificateAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Entra rejected the current certificate: load the latest one. True when a different
+    /// certificate is now current (worth one retry); false when there is nothing newer.
+    /// </summary>
+    Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A credential's state as health reports it: a class of failure, never an exception's text.</summary>
+public sealed record CredentialStatus(CredentialState State, string? FailureClass = null)
+{
+    public static readonly CredentialStatus NotLoaded = new(CredentialState.NotYetNeeded);
+    public static readonly CredentialStatus Loaded = new(CredentialState.Loaded);
+}
+
+public enum CredentialState
+{
+    NotYetNeeded,
+    Loaded,
+    Failing,
 }

@@ -4,18 +4,24 @@ using System.Security.Cryptography.X509Certificates;
 namespace TokenFunctions.Credentials;
 
 /// <summary>
-/// A certificate from a PFX file, for local development. Loaded on first use with an ephemeral
-/// key (never written to a key store), then kept.
+/// A certificate from a PFX file, for local development. Loaded on first use with an ephemeral key
+/// (never written to a key store) and kept; read again when Entra rejects it, in case the file was
+/// replaced.
 /// </summary>
-internal sealed class PfxFileCertificateSource(string clientName, string path, string? password) : ICertificateSource
+internal sealed class PfxFileCertificateSource(string clientName, string path, string? password, TimeProvider time) : ICertificateSource
 {
-    private readonly Lazy<X509Certificate2> _certificate = new(() => Load(clientName, path, password), LazyThreadSafetyMode.PublicationOnly);
+    private volatile X509Certificate2? _current;
+    private volatile CredentialStatus _status = CredentialStatus.NotLoaded;
+
+    public string Description => $"certificate file '{path}'";
+
+    public CredentialStatus Status => _status;
 
     public ValueTask<X509Certificate2> GetCertificateAsync(CancellationToken cancellationToken)
     {
         try
         {
-            return ValueTask.FromResult(_certificate.Value);
+            return ValueTask.FromResult(_current ??= Load());
         }
         catch (CredentialUnavailableException ex)
         {
@@ -23,28 +29,36 @@ internal sealed class PfxFileCertificateSource(string clientName, string path, s
         }
     }
 
-    private static X509Certificate2 Load(string clientName, string path, string? password)
+    public Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken)
     {
-        X509Certificate2 certificate;
+        var previous = _current;
+        var reloaded = Load();
+        _current = reloaded;
+        return Task.FromResult(previous is null || previous.Thumbprint != reloaded.Thumbprint);
+    }
+
+    private X509Certificate2 Load()
+    {
         try
         {
-            certificate = X509CertificateLoader.LoadPkcs12FromFile(
-                path, password, X509KeyStorageFlags.EphemeralKeySet);
+            var certificate = CertificateChecks.WithPrivateKey(
+                clientName,
+                Description,
+                X509CertificateLoader.LoadPkcs12FromFile(path, password, CertificateChecks.KeyStorageFlags));
+            CertificateChecks.EnsureValidNow(clientName, Description, certificate, time);
+            _status = CredentialStatus.Loaded;
+            return certificate;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
             // The inner exception's message may echo the path, never the password or the key.
-            throw new CredentialUnavailableException(
-                $"Client '{clientName}': the certificate file '{path}' could not be loaded ({ex.GetType().Name}).", ex);
+            _status = new CredentialStatus(CredentialState.Failing, "unreadable");
+            throw new CredentialUnavailableException("unreadable", $"Client '{clientName}': the {Description} could not be loaded ({ex.GetType().Name}).", ex);
         }
-
-        if (!certificate.HasPrivateKey)
+        catch (CredentialUnavailableException ex)
         {
-            certificate.Dispose();
-            throw new CredentialUnavailableException(
-                $"Client '{clientName}': the certificate file '{path}' has no private key.");
+            _status = new CredentialStatus(CredentialState.Failing, ex.FailureClass);
+            throw;
         }
-
-        return certificate;
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using System.Text.Json;
 using Microsoft.Identity.Client;
+using Microsoft.Identity.Client.Extensibility;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using TokenFunctions.Authorities;
 using TokenFunctions.Caching;
@@ -29,6 +31,7 @@ public sealed partial class ConfidentialClient
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _tablePartition;
+    private readonly string? _clientClaims;
 
     // Front cache: ready results by scope key, answered without entering MSAL.
     private readonly ConcurrentDictionary<string, AccessToken> _ready = new(StringComparer.OrdinalIgnoreCase);
@@ -61,12 +64,19 @@ public sealed partial class ConfidentialClient
         _time = time;
         _logger = logger;
         Tenant = AuthorityTenant.Of(options.Authority ?? options.OidcAuthority!);
+        _clientClaims = options.ClientClaims.Count == 0 ? null : JsonSerializer.Serialize(options.ClientClaims);
         _tablePartition = CacheKeys.AppTokenPartition(name, options.ClientId, Tenant);
     }
 
     public string Name { get; }
 
     public string Tenant { get; }
+
+    /// <summary>Where this client's certificate comes from (null for a client secret).</summary>
+    internal ICertificateSource? CertificateSource => _certificates;
+
+    /// <summary>The state of this client's credential, for health: a secret is always ready.</summary>
+    public CredentialStatus CredentialStatus => _certificates?.Status ?? CredentialStatus.Loaded;
 
     /// <summary>
     /// A client-credentials token for <paramref name="scopes"/>: from the front cache when ready,
@@ -158,12 +168,26 @@ public sealed partial class ConfidentialClient
         budget.CancelAfter(_http.RequestBudget);
         try
         {
-            var token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: false, budget.Token).ConfigureAwait(false);
-            if (token.Source == TokenSource.Cache && !IsServable(token))
+            AccessToken token;
+            try
             {
-                // MSAL (or the Table) still holds the token that is due by this core's clock and
-                // rules: go to Entra for a new one rather than hand out one about to expire.
-                token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: true, budget.Token).ConfigureAwait(false);
+                token = await AcquireAsync(partition, scopes, claimsChallenge, budget.Token).ConfigureAwait(false);
+            }
+            catch (MsalServiceException ex) when (_certificates is not null && IsCertificateRejection(ex))
+            {
+                // Entra no longer accepts the certificate: the vault may hold a newer one. Retry once
+                // with it; if there is nothing newer, fail clearly instead of looping.
+                if (!await _certificates.ReloadAfterRejectionAsync(budget.Token).ConfigureAwait(false))
+                {
+                    var rejected = MsalErrorTranslator.Translate(ex, _time);
+                    LogCertificateRejected(_logger, Name, _certificates.Description, rejected.CorrelationId);
+                    return rejected with
+                    {
+                        Description = $"Entra rejected client '{Name}''s {_certificates.Description} and no newer version is available; register the certificate on the app registration or upload a new version. Entra said: {rejected.Description}",
+                    };
+                }
+
+                token = await AcquireAsync(partition, scopes, claimsChallenge, budget.Token).ConfigureAwait(false);
             }
 
             if (Volatile.Read(ref _generation) == generation)
@@ -180,7 +204,7 @@ public sealed partial class ConfidentialClient
         }
         catch (CredentialUnavailableException ex)
         {
-            LogCredentialUnavailable(_logger, Name, ex.Message);
+            LogCredentialUnavailable(_logger, Name, ex.FailureClass);
             return new TokenError(TokenErrorKind.DependencyUnavailable, "temporarily_unavailable", ex.Message);
         }
         catch (MsalException ex)
@@ -191,13 +215,40 @@ public sealed partial class ConfidentialClient
         }
     }
 
-    private static async Task<AccessToken> ExecuteAsync(
+    private async Task<AccessToken> AcquireAsync(
+        MsalPartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+    {
+        var token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: false, cancellationToken).ConfigureAwait(false);
+        if (token.Source == TokenSource.Cache && !IsServable(token))
+        {
+            // MSAL (or the Table) still holds the token that is due by this core's clock and rules:
+            // go to Entra for a new one rather than hand out one about to expire.
+            token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        return token;
+    }
+
+    /// <summary>The AADSTS codes with which Entra refuses a certificate it no longer (or never) accepted.</summary>
+    private static readonly HashSet<long> CertificateRejections = [700027, 700024, 7000214, 1000502, 7000274, 7000277];
+
+    private static bool IsCertificateRejection(MsalServiceException exception) =>
+        exception.ErrorCode == "invalid_client" &&
+        (exception.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var code) && CertificateRejections.Contains(code)) == true ||
+         CertificateRejections.Any(code => exception.Message.Contains($"AADSTS{code}", StringComparison.Ordinal)));
+
+    private async Task<AccessToken> ExecuteAsync(
         MsalPartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken)
     {
         var request = partition.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh);
         if (claimsChallenge is not null)
         {
             request = request.WithClaims(claimsChallenge);
+        }
+
+        if (_clientClaims is not null)
+        {
+            request = (AcquireTokenForClientParameterBuilder)request.WithExtraClientAssertionClaims(_clientClaims);
         }
 
         var result = await request.ExecuteAsync(cancellationToken).ConfigureAwait(false);
@@ -255,8 +306,12 @@ public sealed partial class ConfidentialClient
     private static partial void LogBudgetExhausted(ILogger logger, string client, TimeSpan budget);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
-        Message = "Client {Client}: credential unavailable: {Reason}")]
-    private static partial void LogCredentialUnavailable(ILogger logger, string client, string reason);
+        Message = "Client {Client}: credential unavailable ({FailureClass}); no token could be issued")]
+    private static partial void LogCredentialUnavailable(ILogger logger, string client, string failureClass);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Error,
+        Message = "Client {Client}: Entra rejected the {Certificate} and no newer version is available (correlation {CorrelationId})")]
+    private static partial void LogCertificateRejected(ILogger logger, string client, string certificate, string? correlationId);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning,
         Message = "Client {Client}: Entra refused or failed the token request: {Error} (correlation {CorrelationId})")]

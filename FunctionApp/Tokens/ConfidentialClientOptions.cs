@@ -22,6 +22,9 @@ public sealed class ConfidentialClientOptions
 
     public string? ClientSecret { get; set; }
 
+    /// <summary>Extra claims signed into the client assertion (<c>ClientClaims__{claim}</c>), merged over MSAL's own.</summary>
+    public Dictionary<string, string> ClientClaims { get; set; } = new(StringComparer.Ordinal);
+
     public string? AppName { get; set; }
 
     public string? AppVersion { get; set; }
@@ -38,6 +41,15 @@ public sealed class ConfidentialClientOptions
 /// <summary><c>Clients__{name}__Certificate__...</c>.</summary>
 public sealed class ClientCertificateOptions
 {
+    /// <summary>The vault holding the certificate, e.g. <c>https://my-vault.vault.azure.net/</c>.</summary>
+    public string? KeyVaultUri { get; set; }
+
+    /// <summary>The certificate's name in the vault.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Pins one version; empty follows the latest enabled version (rotation).</summary>
+    public string? Version { get; set; }
+
     /// <summary>A PFX file, for local development.</summary>
     public string? Path { get; set; }
 

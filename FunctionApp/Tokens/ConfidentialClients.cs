@@ -8,14 +8,16 @@ using TokenFunctions.Credentials;
 namespace TokenFunctions.Tokens;
 
 /// <summary>Every configured client, built once at start-up (no I/O) and reused for every call.</summary>
-public sealed class ConfidentialClients
+public sealed class ConfidentialClients : IDisposable
 {
+    private readonly List<IDisposable> _owned = [];
     private readonly Dictionary<string, ConfidentialClient> _clients;
 
     internal ConfidentialClients(
         IOptions<TokenCoreOptions> options,
         IOptions<EntraHttpOptions> http,
         MsalApplicationFactory applications,
+        CertificateSourceFactory certificates,
         TokenCacheTable table,
         TimeProvider time,
         ILoggerFactory loggers)
@@ -23,10 +25,16 @@ public sealed class ConfidentialClients
         _clients = new Dictionary<string, ConfidentialClient>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, settings) in options.Value.Clients)
         {
+            var certificateSource = certificates.Create(name, settings);
+            if (certificateSource is IDisposable disposable)
+            {
+                _owned.Add(disposable);
+            }
+
             _clients[name] = new ConfidentialClient(
                 name,
                 settings,
-                CertificateSourceFor(name, settings),
+                certificateSource,
                 applications,
                 table,
                 http.Value,
@@ -37,11 +45,16 @@ public sealed class ConfidentialClients
 
     public IEnumerable<string> Names => _clients.Keys;
 
+    public IEnumerable<ConfidentialClient> All => _clients.Values;
+
     public bool TryGet(string name, [NotNullWhen(true)] out ConfidentialClient? client) =>
         _clients.TryGetValue(name, out client);
 
-    private static ICertificateSource? CertificateSourceFor(string name, ConfidentialClientOptions settings) =>
-        settings.Certificate?.Path is { Length: > 0 } path
-            ? new PfxFileCertificateSource(name, path, settings.Certificate.Password)
-            : null;
+    public void Dispose()
+    {
+        foreach (var owned in _owned)
+        {
+            owned.Dispose();
+        }
+    }
 }

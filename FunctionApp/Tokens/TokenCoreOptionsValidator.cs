@@ -47,11 +47,29 @@ internal sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOpti
             failures.Add($"{prefix}OidcAuthority must be an absolute https URL of the issuer.");
         }
 
-        var hasCertificate = !string.IsNullOrWhiteSpace(settings.Certificate?.Path);
+        var hasVaultCertificate = !string.IsNullOrWhiteSpace(settings.Certificate?.KeyVaultUri) || !string.IsNullOrWhiteSpace(settings.Certificate?.Name);
+        var hasFileCertificate = !string.IsNullOrWhiteSpace(settings.Certificate?.Path);
         var hasSecret = !string.IsNullOrWhiteSpace(settings.ClientSecret);
-        if (hasCertificate == hasSecret)
+        if ((hasVaultCertificate ? 1 : 0) + (hasFileCertificate ? 1 : 0) + (hasSecret ? 1 : 0) != 1)
         {
-            failures.Add($"{prefix}: configure exactly one credential: {prefix}Certificate__Path or {prefix}ClientSecret.");
+            failures.Add($"{prefix}: configure exactly one credential: {prefix}Certificate__KeyVaultUri with {prefix}Certificate__Name, {prefix}Certificate__Path, or {prefix}ClientSecret.");
+        }
+        else if (hasVaultCertificate)
+        {
+            if (!IsHttpsUri(settings.Certificate?.KeyVaultUri ?? ""))
+            {
+                failures.Add($"{prefix}Certificate__KeyVaultUri must be the vault's https URL, such as https://my-vault.vault.azure.net/.");
+            }
+
+            if (string.IsNullOrWhiteSpace(settings.Certificate?.Name))
+            {
+                failures.Add($"{prefix}Certificate__Name is required with {prefix}Certificate__KeyVaultUri.");
+            }
+        }
+
+        foreach (var claim in settings.ClientClaims.Keys.Where(c => ReservedAssertionClaims.Contains(c)))
+        {
+            failures.Add($"{prefix}ClientClaims__{claim}: '{claim}' is set by MSAL in every client assertion and cannot be overridden.");
         }
 
         if (settings.AllowBroker is not null)
@@ -59,6 +77,8 @@ internal sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOpti
             failures.Add($"{prefix}AllowBroker is not supported: brokers serve public client applications only; remove the setting.");
         }
     }
+
+    private static readonly HashSet<string> ReservedAssertionClaims = new(StringComparer.Ordinal) { "aud", "iss", "sub", "jti", "nbf", "exp", "iat" };
 
     private static bool IsHttpsUri(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Identity.Client;
 using TokenFunctions.Authorities;
 using TokenFunctions.Caching;
+using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Tokens;
 
@@ -48,6 +49,21 @@ public static class TokenCoreServiceCollectionExtensions
             .ConfigureHttpClient((sp, client) =>
                 client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.AttemptTimeout);
         services.AddHttpClient(TableHttpClientName);
+        services.AddHttpClient(AzureCredentialFactory.HttpClientName);
+        services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName);
+
+        services.AddOptions<CredentialOptions>()
+            .Bind(configuration.GetSection(CredentialOptions.SectionName))
+            .Configure(o => o.ManagedIdentityClientId ??= configuration["ManagedIdentity:ClientId"] ?? configuration["AZURE_CLIENT_ID"])
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // Tests (and hosts with their own identity) register a TokenCredential before this.
+        services.TryAddSingleton(sp => AzureCredentialFactory.Create(
+            configuration,
+            sp.GetRequiredService<IOptions<CredentialOptions>>().Value,
+            sp.GetRequiredService<IHttpClientFactory>()));
+        services.AddSingleton<CertificateSourceFactory>();
 
         services.AddSingleton(sp =>
         {
@@ -72,6 +88,7 @@ public static class TokenCoreServiceCollectionExtensions
             sp.GetRequiredService<IOptions<TokenCoreOptions>>(),
             sp.GetRequiredService<IOptions<EntraHttpOptions>>(),
             sp.GetRequiredService<MsalApplicationFactory>(),
+            sp.GetRequiredService<CertificateSourceFactory>(),
             sp.GetRequiredService<TokenCacheTable>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace TokenFunctions.Tests.Fakes;
+
+/// <summary>
+/// A fake Azure Key Vault over HTTPS on loopback, reached through <see cref="LoopbackRouting"/> under a
+/// real <c>*.vault.azure.net</c> name. It answers as the service does: a 401 bearer challenge naming
+/// the tenant's authority, certificate bundles with versions, the managed secret holding the PFX or
+/// PEM, and Key Vault's error shape. It accepts only bearer tokens the fake Entra ID issued.
+/// </summary>
+public sealed class FakeKeyVault : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, List<StoredVersion>> _certificates = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentQueue<string> _served = new();
+
+    private FakeKeyVault(WebApplication app, string host, string tenant, Func<string, bool> acceptsToken)
+    {
+        _app = app;
+        Host = host;
+        Tenant = tenant;
+        AcceptsToken = acceptsToken;
+    }
+
+    public string Host { get; }
+
+    public string Tenant { get; }
+
+    public Uri VaultUri => new($"https://{Host}/");
+
+    public int Port { get; private set; }
+
+    /// <summary>Which bearer tokens are valid (the fake Entra ID's, for the vault's audience).</summary>
+    public Func<string, bool> AcceptsToken { get; }
+
+    /// <summary>Return a response to replace the normal answer to an authorized request, or null.</summary>
+    public Func<HttpRequest, FakeResponse?>? Fault { get; set; }
+
+    /// <summary>Authorized requests served, as "GET /certificates/name/" lines.</summary>
+    public IReadOnlyCollection<string> Served => _served;
+
+    /// <summary>Requests answered with the 401 challenge.</summary>
+    public int Challenges { get; private set; }
+
+    public static async Task<FakeKeyVault> StartAsync(string vaultName, string tenant, Func<string, bool> acceptsToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(TestCertificates.Tls)));
+        var app = builder.Build();
+        var vault = new FakeKeyVault(app, $"{vaultName}.vault.azure.net", tenant, acceptsToken);
+        vault.MapEndpoints();
+        await app.StartAsync();
+        vault.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        return vault;
+    }
+
+    public LoopbackRouting Route(LoopbackRouting routing) => routing.Map(Host, Port);
+
+    /// <summary>Adds a new version (the latest from now on). The content type decides how the secret holds it.</summary>
+    public string AddVersion(string name, X509Certificate2 certificate, bool enabled = true, string contentType = "application/x-pkcs12", bool withPrivateKey = true)
+    {
+        var version = Guid.NewGuid().ToString("N");
+        _certificates.GetOrAdd(name, _ => []).Add(new StoredVersion(version, certificate, enabled, contentType, withPrivateKey));
+        return version;
+    }
+
+    /// <summary>Downloads served: one per certificate-secret fetch.</summary>
+    public int SecretReads => _served.Count(s => s.StartsWith("GET /secrets/", StringComparison.Ordinal));
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private void MapEndpoints()
+    {
+        _app.Use(async (context, next) =>
+        {
+            var authorization = context.Request.Headers.Authorization.ToString();
+            if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || !AcceptsToken(authorization["Bearer ".Length..]))
+            {
+                Challenges++;
+                context.Response.StatusCode = 401;
+                context.Response.Headers.WWWAuthenticate =
+                    $"Bearer authorization=\"https://login.microsoftonline.com/{Tenant}\", resource=\"https://vault.azure.net\"";
+                await Error("Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.").WriteAsync(context);
+                return;
+            }
+
+            _served.Enqueue($"{context.Request.Method} {context.Request.Path}");
+            if (Fault?.Invoke(context.Request) is { } fault)
+            {
+                await fault.WriteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
+
+        _app.MapGet("/certificates/{name}/{version?}", (string name, string? version) =>
+            Find(name, version) is { } stored ? Results.Json(CertificateBundle(name, stored)) : NotFoundResult("CertificateNotFound", $"A certificate with (name/id) {name} was not found in this key vault."));
+
+        _app.MapGet("/secrets/{name}/{version}", async (string name, string version, HttpContext context) =>
+        {
+            if (Find(name, version) is not { } stored)
+            {
+                await NotFoundResponse("SecretNotFound", $"A secret with (name/id) {name}/{version} was not found in this key vault.").WriteAsync(context);
+                return;
+            }
+
+            if (!stored.Enabled)
+            {
+                await new FakeResponse(HttpStatusCode.Forbidden, new JsonObject
+                {
+                    ["error"] = new JsonObject
+                    {
+                        ["code"] = "Forbidden",
+                        ["message"] = "Operation get is not allowed on a disabled secret.",
+                        ["innererror"] = new JsonObject { ["code"] = "SecretDisabled" },
+                    },
+                }).WriteAsync(context);
+                return;
+            }
+
+            await FakeResponse.Json(HttpStatusCode.OK, SecretBundle(name, stored)).WriteAsync(context);
+        });
+    }
+
+    private StoredVersion? Find(string name, string? version) =>
+        _certificates.TryGetValue(name, out var versions)
+            ? (string.IsNullOrEmpty(version) ? versions.LastOrDefault() : versions.FirstOrDefault(v => v.Version == version))
+            : null;
+
+    private JsonObject CertificateBundle(string name, StoredVersion stored) => new()
+    {
+        ["id"] = $"https://{Host}/certificates/{name}/{stored.Version}",
+        ["kid"] = $"https://{Host}/keys/{name}/{stored.Version}",
+        ["sid"] = $"https://{Host}/secrets/{name}/{stored.Version}",
+        ["x5t"] = FakeEntraId.Base64Url(stored.Certificate.GetCertHash()),
+        ["cer"] = Convert.ToBase64String(stored.Certificate.RawData),
+        ["attributes"] = Attributes(stored),
+        ["policy"] = new JsonObject
+        {
+            ["id"] = $"https://{Host}/certificates/{name}/policy",
+            ["key_props"] = new JsonObject { ["exportable"] = true, ["kty"] = "RSA", ["key_size"] = 2048, ["reuse_key"] = false },
+            ["secret_props"] = new JsonObject { ["contentType"] = stored.ContentType },
+            ["x509_props"] = new JsonObject { ["subject"] = stored.Certificate.Subject, ["validity_months"] = 12 },
+            ["issuer"] = new JsonObject { ["name"] = "Self" },
+            ["attributes"] = new JsonObject { ["enabled"] = true },
+        },
+    };
+
+    private JsonObject SecretBundle(string name, StoredVersion stored) => new()
+    {
+        ["value"] = SecretValue(stored),
+        ["contentType"] = stored.ContentType,
+        ["id"] = $"https://{Host}/secrets/{name}/{stored.Version}",
+        ["kid"] = $"https://{Host}/keys/{name}/{stored.Version}",
+        ["managed"] = true,
+        ["attributes"] = Attributes(stored),
+    };
+
+    private static string SecretValue(StoredVersion stored)
+    {
+        var certificate = stored.WithPrivateKey ? stored.Certificate : X509CertificateLoader.LoadCertificate(stored.Certificate.RawData);
+        return stored.ContentType switch
+        {
+            "application/x-pkcs12" => Convert.ToBase64String(certificate.Export(X509ContentType.Pkcs12)),
+            "application/x-pem-file" => certificate.ExportCertificatePem() +
+                                        (stored.WithPrivateKey ? "\n" + stored.Certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem() : ""),
+            _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)),
+        };
+    }
+
+    private static JsonObject Attributes(StoredVersion stored) => new()
+    {
+        ["enabled"] = stored.Enabled,
+        ["nbf"] = new DateTimeOffset(stored.Certificate.NotBefore.ToUniversalTime()).ToUnixTimeSeconds(),
+        ["exp"] = new DateTimeOffset(stored.Certificate.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
+        ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["updated"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["recoveryLevel"] = "Recoverable+Purgeable",
+    };
+
+    private static FakeResponse Error(string code, string message) =>
+        new(HttpStatusCode.Unauthorized, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
+
+    private static IResult NotFoundResult(string code, string message) =>
+        Results.Json(new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }, statusCode: 404);
+
+    private static FakeResponse NotFoundResponse(string code, string message) =>
+        new(HttpStatusCode.NotFound, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
+
+    private sealed record StoredVersion(string Version, X509Certificate2 Certificate, bool Enabled, string ContentType, bool WithPrivateKey);
+}

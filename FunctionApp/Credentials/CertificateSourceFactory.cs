@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Security.KeyVault.Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TokenFunctions.Tokens;
+
+namespace TokenFunctions.Credentials;
+
+/// <summary>Makes each client's certificate source from its settings; one Key Vault client per vault.</summary>
+internal sealed class CertificateSourceFactory(
+    TokenCredential credential,
+    IHttpClientFactory httpClients,
+    IOptions<CredentialOptions> options,
+    TimeProvider time,
+    ILoggerFactory loggers)
+{
+    public const string KeyVaultHttpClientName = "KeyVault";
+
+    private readonly ConcurrentDictionary<Uri, CertificateClient> _vaults = new();
+
+    public ICertificateSource? Create(string client, ConfidentialClientOptions settings) => settings.Certificate switch
+    {
+        { KeyVaultUri: { Length: > 0 } vault, Name: { Length: > 0 } name } => new KeyVaultCertificateSource(
+            client,
+            _vaults.GetOrAdd(new Uri(vault), CreateVaultClient),
+            name,
+            string.IsNullOrEmpty(settings.Certificate.Version) ? null : settings.Certificate.Version,
+            options.Value.RefreshInterval,
+            time,
+            loggers.CreateLogger($"TokenFunctions.Credentials.{client}")),
+        { Path: { Length: > 0 } path } => new PfxFileCertificateSource(client, path, settings.Certificate.Password, time),
+        _ => null,
+    };
+
+    private CertificateClient CreateVaultClient(Uri vault)
+    {
+        var clientOptions = new CertificateClientOptions
+        {
+            Transport = new HttpClientTransport(httpClients.CreateClient(KeyVaultHttpClientName)),
+        };
+        clientOptions.Retry.MaxRetries = 2;
+        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
+        return new CertificateClient(vault, credential, clientOptions);
+    }
+}
