@@ -181,8 +181,6 @@ public sealed class KeyVaultCertificateTests(AzuriteFixture azurite) : IAsyncLif
     {
         _scenario.Entra.Settings[$"Clients__{EntraScenario.Client}__Certificate__SendX5c"] = "true";
         _scenario.Entra.Settings[$"Clients__{EntraScenario.Client}__ClientClaims__xms_az_claim"] = "workload-7";
-        _scenario.Entra.Settings[$"Clients__{EntraScenario.Client}__AppName"] = "orders-broker";
-        _scenario.Entra.Settings[$"Clients__{EntraScenario.Client}__AppVersion"] = "1.2.3";
         await using var app = _scenario.StartProcess();
 
         var response = await app.PostTokenAsync(EntraScenario.Client, new { scopes = Scopes });
@@ -195,8 +193,6 @@ public sealed class KeyVaultCertificateTests(AzuriteFixture azurite) : IAsyncLif
         Assert.Equal(Convert.ToBase64String(_scenario.Entra.Certificate.RawData), leaf);
         Assert.Equal("workload-7", request.Assertion.Claim("xms_az_claim"));
         Assert.Equal(_scenario.Entra.ClientId, request.Assertion.Claim("iss"));
-        Assert.Equal("orders-broker", request.Headers.GetValueOrDefault("x-app-name"));
-        Assert.Equal("1.2.3", request.Headers.GetValueOrDefault("x-app-ver"));
     }
 
     private static X509Certificate2? Arrange(KeyVaultScenario scenario, string problem)
