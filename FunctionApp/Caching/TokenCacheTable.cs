@@ -134,6 +134,38 @@ internal sealed partial class TokenCacheTable
             return deleted;
         }, cancellationToken, timeBoxed: false);
 
+    /// <summary>Reads a small unsealed record the broker keeps beside the tokens (such as the discovered region).</summary>
+    public Task<TableEntity?> ReadRecordAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        RunAsync("read", async ct =>
+        {
+            try
+            {
+                var response = await _table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: ct).ConfigureAwait(false);
+                return response.HasValue ? response.Value : null;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                return null;
+            }
+        }, cancellationToken);
+
+    /// <summary>Writes such a record, or merges its properties into an existing entity (last writer wins: it holds no tokens).</summary>
+    public Task UpsertRecordAsync(TableEntity record, CancellationToken cancellationToken) =>
+        RunAsync("write", async ct =>
+        {
+            try
+            {
+                await _table.UpsertEntityAsync(record, TableUpdateMode.Merge, ct).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
+            {
+                await _table.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+                await _table.UpsertEntityAsync(record, TableUpdateMode.Merge, ct).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+
     private async Task<ETag?> WriteAsync(TableEntity entity, ETag? ifMatch, CancellationToken cancellationToken)
     {
         try

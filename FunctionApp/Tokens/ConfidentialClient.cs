@@ -27,6 +27,8 @@ public sealed partial class ConfidentialClient
     private readonly ICertificateSource? _certificates;
     private readonly MsalApplicationFactory _applications;
     private readonly TokenCacheTable _table;
+    private readonly RegionResolver _regions;
+    private readonly RegionalCircuit _circuit;
     private readonly EntraHttpOptions _http;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -40,7 +42,7 @@ public sealed partial class ConfidentialClient
     private readonly ConcurrentDictionary<string, Lazy<Task<TokenResult>>> _inFlight = new(StringComparer.OrdinalIgnoreCase);
 
     // One MSAL application per resource, each bound to its own Table entry.
-    private readonly ConcurrentDictionary<string, MsalPartition> _partitions = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ResourcePartition> _partitions = new(StringComparer.OrdinalIgnoreCase);
 
     // Bumped by RemoveTokensForClientAsync so that a call already under way cannot put back what was removed.
     private int _generation;
@@ -51,6 +53,7 @@ public sealed partial class ConfidentialClient
         ICertificateSource? certificates,
         MsalApplicationFactory applications,
         TokenCacheTable table,
+        RegionResolver regions,
         EntraHttpOptions http,
         TimeProvider time,
         ILogger logger)
@@ -60,9 +63,11 @@ public sealed partial class ConfidentialClient
         _certificates = certificates;
         _applications = applications;
         _table = table;
+        _regions = regions;
         _http = http;
         _time = time;
         _logger = logger;
+        _circuit = new RegionalCircuit(name, http.RegionalFailureThreshold, http.RegionalCoolDown, time, logger);
         Tenant = AuthorityTenant.Of(options.Authority ?? options.OidcAuthority!);
         _clientClaims = options.ClientClaims.Count == 0 ? null : JsonSerializer.Serialize(options.ClientClaims);
         _tablePartition = CacheKeys.AppTokenPartition(name, options.ClientId, Tenant);
@@ -161,11 +166,11 @@ public sealed partial class ConfidentialClient
         if (_ready.ContainsKey(key))
         {
             // The token this instance holds is due: another instance may have refreshed it already.
-            partition.Binding.MarkStale();
+            partition.MarkStale();
         }
 
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(_http.RequestBudget);
+        using var budgetTimer = new CancellationTokenSource(_http.RequestBudget, _time);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetTimer.Token);
         try
         {
             AccessToken token;
@@ -197,7 +202,7 @@ public sealed partial class ConfidentialClient
 
             return token;
         }
-        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             LogBudgetExhausted(_logger, Name, _http.RequestBudget);
             return new TokenError(TokenErrorKind.Timeout, "temporarily_unavailable", "Entra did not answer within the time budget.");
@@ -216,7 +221,7 @@ public sealed partial class ConfidentialClient
     }
 
     private async Task<AccessToken> AcquireAsync(
-        MsalPartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+        ResourcePartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
     {
         var token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: false, cancellationToken).ConfigureAwait(false);
         if (token.Source == TokenSource.Cache && !IsServable(token))
@@ -237,10 +242,51 @@ public sealed partial class ConfidentialClient
         (exception.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var code) && CertificateRejections.Contains(code)) == true ||
          CertificateRejections.Any(code => exception.Message.Contains($"AADSTS{code}", StringComparison.Ordinal)));
 
+    /// <summary>
+    /// One MSAL call, regional first when the client has a region and its circuit allows: a regional
+    /// attempt that times out, cannot connect or meets a 5xx is retried on the global endpoint within
+    /// the same budget. Entra's 4xx answers are final wherever they come from.
+    /// </summary>
     private async Task<AccessToken> ExecuteAsync(
-        MsalPartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken)
+        ResourcePartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken budget)
     {
-        var request = partition.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh);
+        var region = await _regions.ResolveAsync(_options.AzureRegion, budget).ConfigureAwait(false);
+        if (region.Name is { } name && _circuit.AllowRegional())
+        {
+            using var timer = new CancellationTokenSource(_http.RegionalAttemptTimeout, _time);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(budget, timer.Token);
+            try
+            {
+                var token = await ExecuteOnceAsync(partition.Regional(name), scopes, claimsChallenge, forceRefresh, attempt.Token).ConfigureAwait(false);
+                _circuit.RecordSuccess();
+                return token;
+            }
+            catch (Exception ex) when (!budget.IsCancellationRequested && IsRegionalOutage(ex, timer))
+            {
+                _circuit.RecordFailure();
+                LogFailover(_logger, Name, name, timer.IsCancellationRequested ? "timeout" : ex is MsalServiceException { StatusCode: > 0 } service ? $"HTTP {service.StatusCode}" : ex.GetType().Name);
+            }
+        }
+
+        using var globalTimer = new CancellationTokenSource(_http.AttemptTimeout, _time);
+        using var globalAttempt = CancellationTokenSource.CreateLinkedTokenSource(budget, globalTimer.Token);
+        return await ExecuteOnceAsync(partition.Global, scopes, claimsChallenge, forceRefresh, globalAttempt.Token).ConfigureAwait(false);
+    }
+
+    private static bool IsRegionalOutage(Exception exception, CancellationTokenSource attemptTimer) => exception switch
+    {
+        OperationCanceledException => attemptTimer.IsCancellationRequested,
+        MsalThrottledServiceException => false,
+        MsalServiceException { StatusCode: 0 or >= 500 } => true,
+        MsalServiceException { ErrorCode: "request_timeout" or "service_not_available" } => true,
+        HttpRequestException => true,
+        _ => false,
+    };
+
+    private async Task<AccessToken> ExecuteOnceAsync(
+        MsalApplication msal, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken)
+    {
+        var request = msal.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh);
         if (claimsChallenge is not null)
         {
             request = request.WithClaims(claimsChallenge);
@@ -274,7 +320,7 @@ public sealed partial class ConfidentialClient
         _ready[key] = token.FromCache();
     }
 
-    private MsalPartition PartitionFor(string scope)
+    private ResourcePartition PartitionFor(string scope)
     {
         var resource = ScopeSet.Resource(scope);
         if (_partitions.TryGetValue(resource, out var partition))
@@ -288,18 +334,15 @@ public sealed partial class ConfidentialClient
             _partitions.Clear();
         }
 
-        return _partitions.GetOrAdd(resource, CreatePartition);
+        return _partitions.GetOrAdd(resource, r => new ResourcePartition(
+            region => _applications.Create(Name, _options, _certificates, region),
+            _table,
+            new CacheEntryKey(_tablePartition, CacheKeys.ResourceRow(r)),
+            _logger));
     }
 
-    private MsalPartition CreatePartition(string resource)
-    {
-        var application = _applications.Create(Name, _options, _certificates);
-        var binding = new TableCacheBinding(_table, new CacheEntryKey(_tablePartition, CacheKeys.ResourceRow(resource)), _logger);
-        binding.Attach(application.AppTokenCache);
-        return new MsalPartition(application, binding);
-    }
-
-    private sealed record MsalPartition(IConfidentialClientApplication Application, TableCacheBinding Binding);
+    /// <summary>The region this client's requests go to now, and the state of its regional circuit (for health).</summary>
+    internal string RegionalCircuitState => _circuit.State;
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
         Message = "Client {Client}: token request exceeded its budget of {Budget}")]
@@ -316,6 +359,10 @@ public sealed partial class ConfidentialClient
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning,
         Message = "Client {Client}: Entra refused or failed the token request: {Error} (correlation {CorrelationId})")]
     private static partial void LogEntraFailed(ILogger logger, string client, string error, string? correlationId);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning,
+        Message = "Client {Client}: regional endpoint {Region} failed ({Reason}); failing over to the global endpoint")]
+    private static partial void LogFailover(ILogger logger, string client, string region, string reason);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information,
         Message = "Client {Client}: app tokens removed ({Entries} table entries)")]

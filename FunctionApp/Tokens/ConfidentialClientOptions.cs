@@ -20,6 +20,9 @@ public sealed class ConfidentialClientOptions
 
     public ClientCertificateOptions? Certificate { get; set; }
 
+    /// <summary>Empty: the global endpoint. A region name (<c>eastus2</c> or <c>East US 2</c>), or <c>TryAutoDetect</c>.</summary>
+    public string? AzureRegion { get; set; }
+
     public string? ClientSecret { get; set; }
 
     /// <summary>Extra claims signed into the client assertion (<c>ClientClaims__{claim}</c>), merged over MSAL's own.</summary>

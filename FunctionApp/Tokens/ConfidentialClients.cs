@@ -19,6 +19,7 @@ public sealed class ConfidentialClients : IDisposable
         MsalApplicationFactory applications,
         CertificateSourceFactory certificates,
         TokenCacheTable table,
+        RegionResolver regions,
         TimeProvider time,
         ILoggerFactory loggers)
     {
@@ -37,6 +38,7 @@ public sealed class ConfidentialClients : IDisposable
                 certificateSource,
                 applications,
                 table,
+                regions,
                 http.Value,
                 time,
                 loggers.CreateLogger($"TokenFunctions.Clients.{name}"));

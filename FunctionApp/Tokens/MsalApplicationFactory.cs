@@ -2,17 +2,20 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Identity.Client;
 using Microsoft.Identity.Client.AppConfig;
 using Microsoft.Identity.Client.Extensibility;
+using TokenFunctions.Authorities;
 using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Tokens;
 
 /// <summary>Builds the MSAL application of one client from its options; MSAL speaks the protocol.</summary>
-internal sealed class MsalApplicationFactory(IMsalHttpClientFactory httpClients, ILoggerFactory loggers)
+internal sealed class MsalApplicationFactory(IHttpClientFactory httpClients, TimeProvider time, ILoggerFactory loggers)
 {
-    public IConfidentialClientApplication Create(string clientName, ConfidentialClientOptions options, ICertificateSource? certificates)
+    /// <summary>An MSAL application for one client; with a region, one that sends its requests there.</summary>
+    public IConfidentialClientApplication Create(string clientName, ConfidentialClientOptions options, ICertificateSource? certificates, string? region)
     {
+        var http = new MsalHttpClientFactory(httpClients, region is null ? EntraHttpOptions.ClientName : EntraHttpOptions.RegionalClientName);
         var builder = ConfidentialClientApplicationBuilder.Create(options.ClientId)
-            .WithHttpClientFactory(httpClients)
+            .WithHttpClientFactory(http)
             .WithLogging(new MsalLogBridge(loggers.CreateLogger($"TokenFunctions.Msal.{clientName}")), options.EnablePiiLog)
             // Needed for the certificate provider overload, which lets MSAL ask for the
             // certificate only when it must call Entra (and again after a rotation).
@@ -32,7 +35,22 @@ internal sealed class MsalApplicationFactory(IMsalHttpClientFactory httpClients,
             builder = builder.WithClientVersion(options.AppVersion);
         }
 
-        if (certificates is not null)
+        if (region is not null)
+        {
+            // Named explicitly (resolved by RegionResolver), so MSAL never probes IMDS itself.
+            builder = builder.WithAzureRegion(region);
+        }
+
+        if (certificates is not null && options.OidcAuthority is { Length: > 0 })
+        {
+            var clientId = options.ClientId;
+            builder = builder.WithClientAssertion(async (AssertionRequestOptions request) =>
+            {
+                var certificate = await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false);
+                return Rfc7523ClientAssertion.Create(certificate, clientId, request.TokenEndpoint, time);
+            });
+        }
+        else if (certificates is not null)
         {
             builder = builder.WithCertificate(
                 async request => await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false),

@@ -72,6 +72,18 @@ internal sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOpti
             failures.Add($"{prefix}ClientClaims__{claim}: '{claim}' is set by MSAL in every client assertion and cannot be overridden.");
         }
 
+        if (!string.IsNullOrWhiteSpace(settings.AzureRegion) &&
+            !settings.AzureRegion.Equals(Authorities.AzureRegionName.AutoDetect, StringComparison.OrdinalIgnoreCase) &&
+            Authorities.AzureRegionName.Normalize(settings.AzureRegion) is null)
+        {
+            failures.Add($"{prefix}AzureRegion must be empty (global), a region name such as eastus2, or TryAutoDetect.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(settings.AzureRegion) && hasOidcAuthority)
+        {
+            failures.Add($"{prefix}AzureRegion applies to Entra authorities only; remove it for an OidcAuthority.");
+        }
+
         if (settings.AllowBroker is not null)
         {
             failures.Add($"{prefix}AllowBroker is not supported: brokers serve public client applications only; remove the setting.");

@@ -23,6 +23,7 @@ public static class TokenCoreServiceCollectionExtensions
     public static IServiceCollection AddTokenCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(configuration);
 
         services.AddOptions<TokenCoreOptions>()
             .Bind(configuration)
@@ -45,9 +46,15 @@ public static class TokenCoreServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        services.AddHttpClient(EntraHttpOptions.ClientName)
-            .ConfigureHttpClient((sp, client) =>
-                client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.AttemptTimeout);
+        // Attempt timeouts are enforced per attempt by the core; HttpClient's own timeout is only a backstop.
+        foreach (var name in new[] { EntraHttpOptions.ClientName, EntraHttpOptions.RegionalClientName })
+        {
+            services.AddHttpClient(name).ConfigureHttpClient((sp, client) =>
+                client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.RequestBudget);
+        }
+
+        services.AddHttpClient(EntraHttpOptions.ImdsClientName);
+        services.AddSingleton<RegionResolver>();
         services.AddHttpClient(TableHttpClientName);
         services.AddHttpClient(AzureCredentialFactory.HttpClientName);
         services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName);
@@ -82,7 +89,6 @@ public static class TokenCoreServiceCollectionExtensions
         services.AddSingleton<CacheEntryCipher>();
         services.AddSingleton<TableAvailability>();
         services.AddSingleton<TokenCacheTable>();
-        services.AddSingleton<IMsalHttpClientFactory, MsalHttpClientFactory>();
         services.AddSingleton<MsalApplicationFactory>();
         services.AddSingleton(sp => new ConfidentialClients(
             sp.GetRequiredService<IOptions<TokenCoreOptions>>(),
@@ -90,6 +96,7 @@ public static class TokenCoreServiceCollectionExtensions
             sp.GetRequiredService<MsalApplicationFactory>(),
             sp.GetRequiredService<CertificateSourceFactory>(),
             sp.GetRequiredService<TokenCacheTable>(),
+            sp.GetRequiredService<RegionResolver>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         return services;
