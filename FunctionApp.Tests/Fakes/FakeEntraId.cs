@@ -24,6 +24,11 @@ public sealed class FakeEntraId : IAsyncDisposable
 {
     public const string GlobalHost = "login.microsoftonline.com";
 
+    /// <summary>A generic, standards-strict OpenID Connect provider the same fake also plays.</summary>
+    public const string OidcHost = "idp.contoso.test";
+
+    private readonly ConcurrentDictionary<string, byte> _seenAssertionIds = new(StringComparer.Ordinal);
+
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, RegisteredClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<ReceivedTokenRequest> _requests = new();
@@ -73,6 +78,7 @@ public sealed class FakeEntraId : IAsyncDisposable
     public LoopbackRouting RouteEntraHosts(LoopbackRouting routing, params string[] regions)
     {
         routing.Map(GlobalHost, Port);
+        routing.Map(OidcHost, Port);
         foreach (var region in regions)
         {
             routing.Map($"{region}.login.microsoft.com", Port);
@@ -143,6 +149,25 @@ public sealed class FakeEntraId : IAsyncDisposable
             ["token_endpoint"] = $"https://{context.Request.Host.Host}/{tenant}/oauth2/v2.0/token",
             ["jwks_uri"] = $"https://{GlobalHost}/{tenant}/discovery/v2.0/keys",
         }));
+
+        _app.MapGet("/.well-known/openid-configuration", (HttpContext context) => Results.Json(new JsonObject
+        {
+            ["issuer"] = $"https://{OidcHost}",
+            ["authorization_endpoint"] = $"https://{OidcHost}/oauth2/authorize",
+            ["token_endpoint"] = $"https://{OidcHost}/oauth2/token",
+            ["jwks_uri"] = $"https://{OidcHost}/keys",
+            ["token_endpoint_auth_methods_supported"] = new JsonArray("private_key_jwt"),
+            ["token_endpoint_auth_signing_alg_values_supported"] = new JsonArray("RS256"),
+        }));
+
+        _app.MapPost("/oauth2/token", async (HttpContext context) =>
+        {
+            var form = (await context.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
+            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            var request = new ReceivedTokenRequest(context.Request.Host.Host, "", form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")), headers);
+            _requests.Enqueue(request);
+            await (StrictOidcProblem(request) ?? IssueToken(request, form.GetValueOrDefault("client_id") ?? "")).WriteAsync(context);
+        });
 
         _app.MapPost("/{tenant}/oauth2/v2.0/token", async (string tenant, HttpContext context) =>
         {
@@ -229,6 +254,52 @@ public sealed class FakeEntraId : IAsyncDisposable
 
         return null;
     }
+
+    /// <summary>
+    /// RFC 7523 §3 and OpenID Connect Core §9 as a strict provider reads them: RS256 over a registered
+    /// key, iss = sub = client_id, aud = the token endpoint or the issuer, exp/iat/nbf as JSON numbers,
+    /// a jti never seen before.
+    /// </summary>
+    private FakeResponse? StrictOidcProblem(ReceivedTokenRequest request)
+    {
+        var clientId = request.Form.GetValueOrDefault("client_id");
+        if (clientId is null || !_clients.TryGetValue(clientId, out var client) || request.Assertion is not { } assertion)
+        {
+            return OidcError("invalid_client", "unknown client or no client assertion");
+        }
+
+        var certificate = client.Certificates.FirstOrDefault(c => Base64Url(c.GetCertHash()) == assertion.Header("x5t") ||
+                                                                 Base64Url(SHA256.HashData(c.RawData)) == assertion.Header("x5t#S256"));
+        if (assertion.Header("alg") != "RS256" || certificate is null || !assertion.VerifySignature(certificate))
+        {
+            return OidcError("invalid_client", "assertion not signed with RS256 by a registered key");
+        }
+
+        var audience = assertion.Claim("aud");
+        if (audience != $"https://{OidcHost}/oauth2/token" && audience != $"https://{OidcHost}")
+        {
+            return OidcError("invalid_client", "aud must be the token endpoint or the issuer");
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (assertion.NumericClaim("exp") is not { } exp || exp < now ||
+            (assertion.PayloadJson.TryGetProperty("nbf", out _) && assertion.NumericClaim("nbf") is null) ||
+            (assertion.PayloadJson.TryGetProperty("iat", out _) && assertion.NumericClaim("iat") is null))
+        {
+            return OidcError("invalid_client", "exp, nbf and iat must be NumericDate JSON numbers, and exp in the future");
+        }
+
+        if (assertion.Claim("iss") != clientId || assertion.Claim("sub") != clientId ||
+            assertion.Claim("jti") is not { Length: > 0 } jti || !_seenAssertionIds.TryAdd(jti, 0))
+        {
+            return OidcError("invalid_client", "iss and sub must be the client id, and jti unique");
+        }
+
+        return null;
+    }
+
+    private static FakeResponse OidcError(string error, string description) =>
+        new(HttpStatusCode.BadRequest, new JsonObject { ["error"] = error, ["error_description"] = description });
 
     private FakeResponse IssueToken(ReceivedTokenRequest request, string clientId)
     {

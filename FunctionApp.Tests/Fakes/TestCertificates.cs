@@ -42,6 +42,7 @@ public static class TestCertificates
         names.AddDnsName("*.login.microsoft.com");
         names.AddDnsName("login.microsoft.com");
         names.AddDnsName("*.vault.azure.net");
+        names.AddDnsName(FakeEntraId.OidcHost);
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());

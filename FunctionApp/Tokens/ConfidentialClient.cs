@@ -29,6 +29,7 @@ public sealed partial class ConfidentialClient
     private readonly TokenCacheTable _table;
     private readonly RegionResolver _regions;
     private readonly RegionalCircuit _circuit;
+    private readonly EntraThrottle _throttle;
     private readonly EntraHttpOptions _http;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -54,6 +55,7 @@ public sealed partial class ConfidentialClient
         MsalApplicationFactory applications,
         TokenCacheTable table,
         RegionResolver regions,
+        EntraThrottle throttle,
         EntraHttpOptions http,
         TimeProvider time,
         ILogger logger)
@@ -64,6 +66,7 @@ public sealed partial class ConfidentialClient
         _applications = applications;
         _table = table;
         _regions = regions;
+        _throttle = throttle;
         _http = http;
         _time = time;
         _logger = logger;
@@ -207,6 +210,19 @@ public sealed partial class ConfidentialClient
             LogBudgetExhausted(_logger, Name, _http.RequestBudget);
             return new TokenError(TokenErrorKind.Timeout, "temporarily_unavailable", "Entra did not answer within the time budget.");
         }
+        catch (Exception ex) when (ThrottledBy(ex) is { } retryAfter)
+        {
+            // Told by Entra (and remembered for every instance), or held back by that memory.
+            if (ex is MsalServiceException)
+            {
+                await _throttle.RecordAsync(partition.Key, retryAfter, Name).ConfigureAwait(false);
+            }
+
+            var error = ex is MsalServiceException service ? MsalErrorTranslator.Translate(service, _time) : null;
+            return (error ?? new TokenError(TokenErrorKind.Throttled, "temporarily_unavailable",
+                "Entra is throttling token requests for this client; retry after the indicated time."))
+                with { Kind = TokenErrorKind.Throttled, RetryAfter = retryAfter };
+        }
         catch (CredentialUnavailableException ex)
         {
             LogCredentialUnavailable(_logger, Name, ex.FailureClass);
@@ -257,7 +273,7 @@ public sealed partial class ConfidentialClient
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(budget, timer.Token);
             try
             {
-                var token = await ExecuteOnceAsync(partition.Regional(name), scopes, claimsChallenge, forceRefresh, attempt.Token).ConfigureAwait(false);
+                var token = await ExecuteOnceAsync(partition.Regional(name), partition.Key, scopes, claimsChallenge, forceRefresh, attempt.Token).ConfigureAwait(false);
                 _circuit.RecordSuccess();
                 return token;
             }
@@ -270,13 +286,25 @@ public sealed partial class ConfidentialClient
 
         using var globalTimer = new CancellationTokenSource(_http.AttemptTimeout, _time);
         using var globalAttempt = CancellationTokenSource.CreateLinkedTokenSource(budget, globalTimer.Token);
-        return await ExecuteOnceAsync(partition.Global, scopes, claimsChallenge, forceRefresh, globalAttempt.Token).ConfigureAwait(false);
+        return await ExecuteOnceAsync(partition.Global, partition.Key, scopes, claimsChallenge, forceRefresh, globalAttempt.Token).ConfigureAwait(false);
     }
+
+    /// <summary>How long Entra asked to wait, when the failure is a throttle (429, or 503 with Retry-After).</summary>
+    private TimeSpan? ThrottledBy(Exception exception) => exception switch
+    {
+        EntraThrottledException held => held.RetryAfter,
+        MsalServiceException { InnerException: EntraThrottledException held } => held.RetryAfter,
+        MsalThrottledServiceException throttled => MsalErrorTranslator.RetryAfter(throttled, _time),
+        MsalServiceException { StatusCode: 429 } service => MsalErrorTranslator.RetryAfter(service, _time),
+        MsalServiceException { StatusCode: 503, Headers.RetryAfter: not null } service => MsalErrorTranslator.RetryAfter(service, _time),
+        _ => null,
+    };
 
     private static bool IsRegionalOutage(Exception exception, CancellationTokenSource attemptTimer) => exception switch
     {
         OperationCanceledException => attemptTimer.IsCancellationRequested,
         MsalThrottledServiceException => false,
+        MsalServiceException { StatusCode: 503, Headers.RetryAfter: not null } => false,
         MsalServiceException { StatusCode: 0 or >= 500 } => true,
         MsalServiceException { ErrorCode: "request_timeout" or "service_not_available" } => true,
         HttpRequestException => true,
@@ -284,7 +312,7 @@ public sealed partial class ConfidentialClient
     };
 
     private async Task<AccessToken> ExecuteOnceAsync(
-        MsalApplication msal, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken)
+        MsalApplication msal, CacheEntryKey partitionKey, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken)
     {
         var request = msal.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh);
         if (claimsChallenge is not null)
@@ -296,6 +324,10 @@ public sealed partial class ConfidentialClient
         {
             request = (AcquireTokenForClientParameterBuilder)request.WithExtraClientAssertionClaims(_clientClaims);
         }
+
+        // Called by MSAL only when it is about to send a request to Entra, never on a cache hit.
+        request = (AcquireTokenForClientParameterBuilder)request.OnBeforeTokenRequest(
+            data => _throttle.EnsureNotThrottledAsync(partitionKey, data.CancellationToken));
 
         var result = await request.ExecuteAsync(cancellationToken).ConfigureAwait(false);
         return new AccessToken(

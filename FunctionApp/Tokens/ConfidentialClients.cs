@@ -20,6 +20,7 @@ public sealed class ConfidentialClients : IDisposable
         CertificateSourceFactory certificates,
         TokenCacheTable table,
         RegionResolver regions,
+        EntraThrottle throttle,
         TimeProvider time,
         ILoggerFactory loggers)
     {
@@ -39,6 +40,7 @@ public sealed class ConfidentialClients : IDisposable
                 applications,
                 table,
                 regions,
+                throttle,
                 http.Value,
                 time,
                 loggers.CreateLogger($"TokenFunctions.Clients.{name}"));

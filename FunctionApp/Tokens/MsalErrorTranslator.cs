@@ -49,6 +49,7 @@ internal static class MsalErrorTranslator
     {
         MsalThrottledServiceException => TokenErrorKind.Throttled,
         { StatusCode: (int)HttpStatusCode.TooManyRequests } => TokenErrorKind.Throttled,
+        { StatusCode: (int)HttpStatusCode.ServiceUnavailable, Headers.RetryAfter: not null } => TokenErrorKind.Throttled,
         { ErrorCode: "request_timeout" } => TokenErrorKind.Timeout,
         { StatusCode: >= 500 } => TokenErrorKind.UpstreamFailure,
         // The broker's own credential was refused: not the caller's fault, and not fixable by it.
@@ -57,7 +58,7 @@ internal static class MsalErrorTranslator
         _ => TokenErrorKind.UpstreamFailure,
     };
 
-    private static TimeSpan RetryAfter(MsalServiceException exception, TimeProvider time)
+    public static TimeSpan RetryAfter(MsalServiceException exception, TimeProvider time)
     {
         var header = exception.Headers?.RetryAfter;
         var delay = header?.Delta ?? (header?.Date is { } date ? date - time.GetUtcNow() : TimeSpan.Zero);

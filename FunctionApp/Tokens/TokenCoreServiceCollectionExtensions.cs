@@ -55,6 +55,7 @@ public static class TokenCoreServiceCollectionExtensions
 
         services.AddHttpClient(EntraHttpOptions.ImdsClientName);
         services.AddSingleton<RegionResolver>();
+        services.AddSingleton<EntraThrottle>();
         services.AddHttpClient(TableHttpClientName);
         services.AddHttpClient(AzureCredentialFactory.HttpClientName);
         services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName);
@@ -97,6 +98,7 @@ public static class TokenCoreServiceCollectionExtensions
             sp.GetRequiredService<CertificateSourceFactory>(),
             sp.GetRequiredService<TokenCacheTable>(),
             sp.GetRequiredService<RegionResolver>(),
+            sp.GetRequiredService<EntraThrottle>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         return services;

@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using TokenFunctions.Caching;
+
+namespace TokenFunctions.Tokens;
+
+/// <summary>
+/// When Entra says "retry after", every instance holds back, not only the one that was told: the
+/// deadline is kept in memory and in the Table beside the resource's tokens, and checked just before
+/// MSAL would send a request to Entra (never on a cache hit).
+/// </summary>
+internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider time, ILogger<EntraThrottle> logger)
+{
+    private const string UntilProperty = "ThrottledUntil";
+    private readonly ConcurrentDictionary<CacheEntryKey, DateTimeOffset> _until = new();
+
+    /// <summary>Throws <see cref="EntraThrottledException"/> while this resource of this client is throttled.</summary>
+    public async Task EnsureNotThrottledAsync(CacheEntryKey key, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_until.TryGetValue(key, out var until) && until > now)
+        {
+            throw new EntraThrottledException(until - now);
+        }
+
+        try
+        {
+            var record = await table.ReadRecordAsync(key.PartitionKey, RecordRow(key), cancellationToken).ConfigureAwait(false);
+            if (record?.GetDateTimeOffset(UntilProperty) is { } shared && shared > now)
+            {
+                _until[key] = shared;
+                throw new EntraThrottledException(shared - now);
+            }
+        }
+        catch (TokenCacheUnavailableException)
+        {
+            // Without the Table, only this instance's own knowledge applies.
+        }
+    }
+
+    public async Task RecordAsync(CacheEntryKey key, TimeSpan retryAfter, string client)
+    {
+        var until = time.GetUtcNow() + retryAfter;
+        _until[key] = until;
+        LogThrottled(logger, client, retryAfter);
+        try
+        {
+            await table.UpsertRecordAsync(new TableEntity(key.PartitionKey, RecordRow(key)) { [UntilProperty] = until }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TokenCacheUnavailableException)
+        {
+            // Other instances learn it from Entra themselves.
+        }
+    }
+
+    private static string RecordRow(CacheEntryKey key) => "throttle-" + key.RowKey;
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning,
+        Message = "Client {Client}: Entra throttles token requests; holding back every instance for {RetryAfter}")]
+    private static partial void LogThrottled(ILogger logger, string client, TimeSpan retryAfter);
+}
+
+/// <summary>Entra asked this client to wait; no request was sent.</summary>
+internal sealed class EntraThrottledException(TimeSpan retryAfter) : Exception($"Entra asked to retry after {retryAfter}.")
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
