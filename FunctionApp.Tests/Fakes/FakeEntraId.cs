@@ -28,6 +28,7 @@ public sealed class FakeEntraId : IAsyncDisposable
     public const string OidcHost = "idp.contoso.test";
 
     private readonly ConcurrentDictionary<string, byte> _seenAssertionIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string User, DateTimeOffset Expires)> _userAssertions = new(StringComparer.Ordinal);
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, RegisteredClient> _clients = new(StringComparer.OrdinalIgnoreCase);
@@ -202,6 +203,7 @@ public sealed class FakeEntraId : IAsyncDisposable
         return request.Form.GetValueOrDefault("grant_type") switch
         {
             "client_credentials" => IssueToken(request, clientId),
+            "urn:ietf:params:oauth:grant-type:jwt-bearer" => OnBehalfOf(request, clientId),
             _ => FakeResponse.EntraError(HttpStatusCode.BadRequest, "unsupported_grant_type", 70003, "AADSTS70003: The app requested an unsupported grant type."),
         };
     }
@@ -332,6 +334,53 @@ public sealed class FakeEntraId : IAsyncDisposable
         }
 
         return FakeResponse.Json(HttpStatusCode.OK, body);
+    }
+
+    /// <summary>A user's access token for the middle-tier API (the client), as the API would receive it.</summary>
+    public string IssueUserAssertion(string user, string audienceClientId, TimeSpan? lifetime = null)
+    {
+        var expires = DateTimeOffset.UtcNow.Add(lifetime ?? TimeSpan.FromHours(1));
+        var header = Base64Url("""{"typ":"JWT","alg":"RS256","kid":"user-fake"}"""u8.ToArray());
+        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["aud"] = audienceClientId,
+            ["iss"] = "https://login.microsoftonline.com/fake/v2.0",
+            ["oid"] = user,
+            ["tid"] = "fake-tenant",
+            ["scp"] = "access_as_user",
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["exp"] = expires.ToUnixTimeSeconds(),
+        }));
+        var assertion = $"{header}.{payload}.{Base64Url(RandomNumberGenerator.GetBytes(32))}";
+        _userAssertions[assertion] = (user, expires);
+        return assertion;
+    }
+
+    private FakeResponse OnBehalfOf(ReceivedTokenRequest request, string clientId)
+    {
+        if (request.Form.GetValueOrDefault("requested_token_use") != "on_behalf_of" ||
+            request.Form.GetValueOrDefault("assertion") is not { } assertion ||
+            !_userAssertions.TryGetValue(assertion, out var user) || user.Expires < DateTimeOffset.UtcNow)
+        {
+            return FakeResponse.EntraError(HttpStatusCode.BadRequest, "invalid_grant", 50013, "AADSTS50013: Assertion failed signature validation or has expired.");
+        }
+
+        var response = IssueToken(request, clientId);
+        var body = (JsonObject)response.Body!;
+        var tenant = Guid.NewGuid().ToString();
+        body["scope"] = request.Form.GetValueOrDefault("scope");
+        body["refresh_token"] = "fake-refresh-" + Guid.NewGuid().ToString("N");
+        body["client_info"] = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["uid"] = user.User, ["utid"] = tenant }));
+        body["id_token"] = $"{Base64Url("""{"typ":"JWT","alg":"none"}"""u8.ToArray())}." + Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["aud"] = clientId,
+            ["iss"] = $"https://login.microsoftonline.com/{tenant}/v2.0",
+            ["oid"] = user.User,
+            ["tid"] = tenant,
+            ["preferred_username"] = $"{user.User}@contoso.test",
+            ["exp"] = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(),
+        })) + ".";
+        return response;
     }
 
     private static FakeResponse InvalidClient(long code, string description) =>

@@ -81,6 +81,31 @@ public sealed class AppProcess : IAsyncDisposable
         return await ExecuteAsync(context, result);
     }
 
+    public async Task<FunctionResponse> PostOnBehalfOfAsync(string client, object body, IDictionary<string, string>? headers = null)
+    {
+        var context = NewContext("POST", $"/api/clients/{client}/token/on-behalf-of", JsonSerializer.SerializeToUtf8Bytes(body), "application/json");
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            context.Request.Headers[name] = value;
+        }
+
+        var function = ActivatorUtilities.CreateInstance<OnBehalfOfTokenFunction>(_services);
+        return await ExecuteAsync(context, await function.Run(context.Request, client, CancellationToken.None));
+    }
+
+    /// <summary>A token request with extra headers (such as the platform's principal header).</summary>
+    public async Task<FunctionResponse> PostTokenAsync(string client, object body, IDictionary<string, string> headers)
+    {
+        var context = NewContext("POST", $"/api/clients/{client}/token", JsonSerializer.SerializeToUtf8Bytes(body), "application/json");
+        foreach (var (name, value) in headers)
+        {
+            context.Request.Headers[name] = value;
+        }
+
+        var function = ActivatorUtilities.CreateInstance<ClientTokenFunction>(_services);
+        return await ExecuteAsync(context, await function.Run(context.Request, client, CancellationToken.None));
+    }
+
     public async Task<FunctionResponse> DeleteTokensAsync(string client)
     {
         var context = NewContext("DELETE", $"/api/clients/{client}/tokens", [], null);

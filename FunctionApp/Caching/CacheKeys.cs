@@ -13,6 +13,13 @@ internal static class CacheKeys
     public static string AppTokenPartition(string clientName, string clientId, string tenant) =>
         "app-" + Hash(clientName, clientId, tenant);
 
+    /// <summary>The Table partition of one user assertion's on-behalf-of tokens (spread, so no client's users share one).</summary>
+    public static string OnBehalfOfPartition(string clientName, string clientId, string tenant, string assertionHash) =>
+        "obo-" + Hash(clientName, clientId, tenant, assertionHash);
+
+    /// <summary>The single row of an on-behalf-of partition.</summary>
+    public const string OnBehalfOfRow = "tokens";
+
     /// <summary>The row of one resource's app tokens inside the client's partition.</summary>
     public static string ResourceRow(string resource) => Hash(resource);
 

@@ -19,14 +19,16 @@ internal sealed partial class TableCacheBinding
     private readonly TokenCacheTable _table;
     private readonly CacheEntryKey _key;
     private readonly ILogger _logger;
+    private readonly DateTimeOffset? _expiresNoLaterThan;
     private ETag? _etag;
     private volatile bool _current;
 
-    public TableCacheBinding(TokenCacheTable table, CacheEntryKey key, ILogger logger)
+    public TableCacheBinding(TokenCacheTable table, CacheEntryKey key, ILogger logger, DateTimeOffset? expiresNoLaterThan = null)
     {
         _table = table;
         _key = key;
         _logger = logger;
+        _expiresNoLaterThan = expiresNoLaterThan;
     }
 
     public CacheEntryKey Key => _key;
@@ -111,7 +113,10 @@ internal sealed partial class TableCacheBinding
         {
             var writeId = Guid.NewGuid().ToString("N");
             var mine = args.TokenCache.SerializeMsalV3();
-            var written = await _table.TryWriteAsync(_key, mine, writeId, args.SuggestedCacheExpiry, _etag, args.CancellationToken).ConfigureAwait(false);
+            var expiresOn = args.SuggestedCacheExpiry is { } suggested && _expiresNoLaterThan is { } limit && limit < suggested
+                ? limit
+                : args.SuggestedCacheExpiry ?? _expiresNoLaterThan;
+            var written = await _table.TryWriteAsync(_key, mine, writeId, expiresOn, _etag, args.CancellationToken).ConfigureAwait(false);
             if (written is { } etag)
             {
                 _etag = etag;

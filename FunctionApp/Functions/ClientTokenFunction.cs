@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using TokenFunctions.Callers;
 using TokenFunctions.Tokens;
 
 namespace TokenFunctions.Functions;
 
 /// <summary><c>POST /api/clients/{client}/token</c>: a client-credentials token.</summary>
-public sealed class ClientTokenFunction(ConfidentialClients clients, TimeProvider time)
+public sealed class ClientTokenFunction(ConfidentialClients clients, CallerPolicy callers, TimeProvider time)
 {
     [Function("AcquireTokenForClient")]
     public async Task<IActionResult> Run(
@@ -24,6 +25,11 @@ public sealed class ClientTokenFunction(ConfidentialClients clients, TimeProvide
         if (parsed.Error is { } invalid)
         {
             return OAuthJsonResult.Error(invalid, correlationId);
+        }
+
+        if (callers.Authorize(request, client, parsed.Request!.Scopes) is { } refused)
+        {
+            return OAuthJsonResult.Error(refused, correlationId);
         }
 
         var result = await confidentialClient.AcquireTokenForClientAsync(

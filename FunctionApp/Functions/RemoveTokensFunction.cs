@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using TokenFunctions.Callers;
 using TokenFunctions.Tokens;
 
 namespace TokenFunctions.Functions;
 
 /// <summary><c>DELETE /api/clients/{client}/tokens</c>: drop the client's app tokens everywhere.</summary>
-public sealed class RemoveTokensFunction(ConfidentialClients clients)
+public sealed class RemoveTokensFunction(ConfidentialClients clients, CallerPolicy callers)
 {
     [Function("RemoveTokensForClient")]
     public async Task<IActionResult> Run(
@@ -18,6 +19,12 @@ public sealed class RemoveTokensFunction(ConfidentialClients clients)
         if (!clients.TryGet(client, out var confidentialClient))
         {
             return OAuthJsonResult.Error(TokenError.UnknownClient(client), correlationId);
+        }
+
+        // A client that restricts its callers lets only those callers clear its tokens.
+        if (callers.Authorize(request, client, []) is { } refused)
+        {
+            return OAuthJsonResult.Error(refused, correlationId);
         }
 
         var error = await confidentialClient.RemoveTokensForClientAsync(cancellationToken);

@@ -8,8 +8,11 @@ namespace TokenFunctions.Functions;
 /// The body of a token request, parsed strictly: anything a caller can get wrong comes back as a
 /// <see cref="TokenError"/> that names the field, never as an exception.
 /// </summary>
-internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? ClaimsChallenge)
+internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? ClaimsChallenge, string? UserAssertion)
 {
+    // The assertion is a user's credential: keep it out of every ToString and debugger view.
+    public override string ToString() => $"TokenRequest {{ Scopes = {string.Join(' ', Scopes)}, ClaimsChallenge = {ClaimsChallenge is not null} }}";
+
     public const int MaxBodyBytes = 64 * 1024;
     public const int MaxScopes = 20;
     public const int MaxScopeLength = 512;
@@ -19,7 +22,8 @@ internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? Claims
     /// <summary>The parsed request, or the error to answer with.</summary>
     public readonly record struct Parsed(TokenRequest? Request, TokenError? Error);
 
-    public static async Task<Parsed> ParseAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>Parses a token request; with <paramref name="onBehalfOf"/>, <c>user_assertion</c> is required.</summary>
+    public static async Task<Parsed> ParseAsync(HttpRequest request, CancellationToken cancellationToken, bool onBehalfOf = false)
     {
         var body = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
@@ -57,7 +61,18 @@ internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? Claims
             }
 
             var claims = ParseClaimsChallenge(root, out var claimsError);
-            return claimsError is not null ? Invalid(claimsError) : new(new TokenRequest(scopes!, claims), null);
+            if (claimsError is not null)
+            {
+                return Invalid(claimsError);
+            }
+
+            string? assertion = null;
+            if (onBehalfOf && (assertion = ParseUserAssertion(root, out var assertionError)) is null)
+            {
+                return Invalid(assertionError!);
+            }
+
+            return new(new TokenRequest(scopes!, claims, assertion), null);
         }
     }
 
@@ -105,6 +120,25 @@ internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? Claims
         }
 
         return result;
+    }
+
+    private static string? ParseUserAssertion(JsonElement root, out string? error)
+    {
+        error = null;
+        if (!root.TryGetProperty("user_assertion", out var assertion) || assertion.ValueKind != JsonValueKind.String)
+        {
+            error = "\"user_assertion\" is required: the user's access token (a JWT) that the middle-tier API received.";
+            return null;
+        }
+
+        var value = assertion.GetString()!;
+        if (!Tokens.UserAssertionJwt.IsWellFormed(value))
+        {
+            error = $"\"user_assertion\" must be a JWT (three base64url segments) of at most {Tokens.UserAssertionJwt.MaxLength} characters.";
+            return null;
+        }
+
+        return value;
     }
 
     private static string? ParseClaimsChallenge(JsonElement root, out string? error)

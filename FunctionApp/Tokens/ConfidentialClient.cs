@@ -39,6 +39,9 @@ public sealed partial class ConfidentialClient
     // Front cache: ready results by scope key, answered without entering MSAL.
     private readonly ConcurrentDictionary<string, AccessToken> _ready = new(StringComparer.OrdinalIgnoreCase);
 
+    // Front cache of on-behalf-of results, by assertion hash and scopes.
+    private readonly ConcurrentDictionary<string, AccessToken> _readyOnBehalfOf = new(StringComparer.Ordinal);
+
     // Where concurrent misses for one key wait for the single Entra call.
     private readonly ConcurrentDictionary<string, Lazy<Task<TokenResult>>> _inFlight = new(StringComparer.OrdinalIgnoreCase);
 
@@ -107,7 +110,37 @@ public sealed partial class ConfidentialClient
             return new(ready);
         }
 
-        return new(JoinFlightAsync(key, scopes, cancellationToken));
+        return new(JoinFlightAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None), cancellationToken));
+    }
+
+    /// <summary>
+    /// A token for <paramref name="scopes"/> on behalf of the user who sent <paramref name="userAssertion"/>
+    /// to the middle-tier API this client is. Cached per assertion (memory and Table), never past the
+    /// assertion's own expiry, and always from the global endpoint (Entra has no regional OBO).
+    /// </summary>
+    public ValueTask<TokenResult> AcquireTokenOnBehalfOfAsync(
+        string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userAssertion);
+        ArgumentNullException.ThrowIfNull(scopes);
+        ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
+
+        var assertionHash = UserAssertionJwt.Hash(userAssertion);
+        var key = assertionHash + "\n" + ScopeSet.Key(scopes).ToLowerInvariant();
+        if (claimsChallenge is not null)
+        {
+            return new(AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken));
+        }
+
+        if (_readyOnBehalfOf.TryGetValue(key, out var ready) && IsServable(ready))
+        {
+            return new(ready);
+        }
+
+        return new(JoinFlightAsync(
+            "obo\n" + key,
+            () => AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge: null, CancellationToken.None),
+            cancellationToken));
     }
 
     /// <summary>
@@ -140,20 +173,20 @@ public sealed partial class ConfidentialClient
         return now < token.ExpiresOn - ExpiryMargin && (token.RefreshOn is not { } refreshOn || now < refreshOn);
     }
 
-    private async Task<TokenResult> JoinFlightAsync(string key, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    private async Task<TokenResult> JoinFlightAsync(string key, Func<Task<TokenResult>> acquire, CancellationToken cancellationToken)
     {
-        var flight = _inFlight.GetOrAdd(key, _ => new Lazy<Task<TokenResult>>(() => FlyAsync(key, scopes)));
+        var flight = _inFlight.GetOrAdd(key, _ => new Lazy<Task<TokenResult>>(() => FlyAsync(key, acquire)));
 
         // Each caller waits with its own cancellation; the shared call runs on its own budget.
         return await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<TokenResult> FlyAsync(string key, IReadOnlyList<string> scopes)
+    private async Task<TokenResult> FlyAsync(string key, Func<Task<TokenResult>> acquire)
     {
         try
         {
             await Task.Yield();
-            return await AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None).ConfigureAwait(false);
+            return await acquire().ConfigureAwait(false);
         }
         finally
         {
@@ -172,14 +205,89 @@ public sealed partial class ConfidentialClient
             partition.MarkStale();
         }
 
+        var result = await RunAsync(partition.Key, ct => AcquireAsync(partition, scopes, claimsChallenge, ct), cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded && Volatile.Read(ref _generation) == generation)
+        {
+            Remember(_ready, key, result.Token);
+        }
+
+        return result;
+    }
+
+    private async Task<TokenResult> AcquireOnBehalfOfFromMsalAsync(
+        string key, string assertionHash, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+    {
+        var assertionExpiry = UserAssertionJwt.Expiry(userAssertion);
+        if (assertionExpiry is { } expiry && expiry <= _time.GetUtcNow())
+        {
+            return new TokenError(TokenErrorKind.Rejected, "invalid_grant", "The user assertion has expired; the caller must get a new token from the user.");
+        }
+
+        var entry = new CacheEntryKey(CacheKeys.OnBehalfOfPartition(Name, _options.ClientId, Tenant, assertionHash), CacheKeys.OnBehalfOfRow);
+        var result = await RunAsync(entry, async ct =>
+        {
+            // One short-lived MSAL application per user assertion, bound to that assertion's entry only:
+            // no user's tokens ever share an in-memory cache with another's.
+            var application = _applications.Create(Name, _options, _certificates, region: null);
+            new TableCacheBinding(_table, entry, _logger, assertionExpiry).Attach(application.UserTokenCache);
+            var request = application.AcquireTokenOnBehalfOf(scopes, new UserAssertion(userAssertion));
+            if (claimsChallenge is not null)
+            {
+                request = request.WithClaims(claimsChallenge);
+            }
+
+            if (_clientClaims is not null)
+            {
+                request = (AcquireTokenOnBehalfOfParameterBuilder)request.WithExtraClientAssertionClaims(_clientClaims);
+            }
+
+            request = (AcquireTokenOnBehalfOfParameterBuilder)request.OnBeforeTokenRequest(data => BeforeEntraCallAsync(entry, data));
+            var token = ToAccessToken(await request.ExecuteAsync(ct).ConfigureAwait(false));
+
+            // Served from the front cache no longer than the assertion it was obtained for is valid.
+            return assertionExpiry is { } limit && (token.RefreshOn is not { } refreshOn || refreshOn > limit)
+                ? token with { RefreshOn = limit }
+                : token;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (result.Succeeded)
+        {
+            Remember(_readyOnBehalfOf, key, result.Token);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// MSAL calls this only when it is about to send a request to Entra, never on a cache hit: the
+    /// moment to hold back when Entra throttles this client, and to drop the reserved scopes the
+    /// client's <c>ExcludeScopes</c> names (MSAL.NET has no option for it).
+    /// </summary>
+    private async Task BeforeEntraCallAsync(CacheEntryKey key, OnBeforeTokenRequestData data)
+    {
+        await _throttle.EnsureNotThrottledAsync(key, data.CancellationToken).ConfigureAwait(false);
+        if (_options.ExcludeScopes.Count > 0 && data.BodyParameters.TryGetValue("scope", out var scope))
+        {
+            data.BodyParameters["scope"] = string.Join(' ', scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Where(s => !_options.ExcludeScopes.Contains(s, StringComparer.OrdinalIgnoreCase)));
+        }
+    }
+
+    /// <summary>
+    /// Runs one token acquisition within the request budget and turns every way it can fail into the
+    /// contract's error: Entra's refusals, throttling, the broker's credential, time. A certificate
+    /// that Entra rejects is replaced by the vault's newer version and the acquisition retried once.
+    /// </summary>
+    private async Task<TokenResult> RunAsync(
+        CacheEntryKey throttleKey, Func<CancellationToken, Task<AccessToken>> acquire, CancellationToken cancellationToken)
+    {
         using var budgetTimer = new CancellationTokenSource(_http.RequestBudget, _time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetTimer.Token);
         try
         {
-            AccessToken token;
             try
             {
-                token = await AcquireAsync(partition, scopes, claimsChallenge, budget.Token).ConfigureAwait(false);
+                return await acquire(budget.Token).ConfigureAwait(false);
             }
             catch (MsalServiceException ex) when (_certificates is not null && IsCertificateRejection(ex))
             {
@@ -195,15 +303,8 @@ public sealed partial class ConfidentialClient
                     };
                 }
 
-                token = await AcquireAsync(partition, scopes, claimsChallenge, budget.Token).ConfigureAwait(false);
+                return await acquire(budget.Token).ConfigureAwait(false);
             }
-
-            if (Volatile.Read(ref _generation) == generation)
-            {
-                Remember(key, token);
-            }
-
-            return token;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -215,7 +316,7 @@ public sealed partial class ConfidentialClient
             // Told by Entra (and remembered for every instance), or held back by that memory.
             if (ex is MsalServiceException)
             {
-                await _throttle.RecordAsync(partition.Key, retryAfter, Name).ConfigureAwait(false);
+                await _throttle.RecordAsync(throttleKey, retryAfter, Name).ConfigureAwait(false);
             }
 
             var error = ex is MsalServiceException service ? MsalErrorTranslator.Translate(service, _time) : null;
@@ -325,31 +426,29 @@ public sealed partial class ConfidentialClient
             request = (AcquireTokenForClientParameterBuilder)request.WithExtraClientAssertionClaims(_clientClaims);
         }
 
-        // Called by MSAL only when it is about to send a request to Entra, never on a cache hit.
-        request = (AcquireTokenForClientParameterBuilder)request.OnBeforeTokenRequest(
-            data => _throttle.EnsureNotThrottledAsync(partitionKey, data.CancellationToken));
-
-        var result = await request.ExecuteAsync(cancellationToken).ConfigureAwait(false);
-        return new AccessToken(
-            result.TokenType ?? "Bearer",
-            result.AccessToken,
-            result.ExpiresOn,
-            result.AuthenticationResultMetadata?.RefreshOn,
-            result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider
-                ? TokenSource.IdentityProvider
-                : TokenSource.Cache);
+        request = (AcquireTokenForClientParameterBuilder)request.OnBeforeTokenRequest(data => BeforeEntraCallAsync(partitionKey, data));
+        return ToAccessToken(await request.ExecuteAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    private void Remember(string key, AccessToken token)
+    private static AccessToken ToAccessToken(AuthenticationResult result) => new(
+        result.TokenType ?? "Bearer",
+        result.AccessToken,
+        result.ExpiresOn,
+        result.AuthenticationResultMetadata?.RefreshOn,
+        result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider
+            ? TokenSource.IdentityProvider
+            : TokenSource.Cache);
+
+    private static void Remember(ConcurrentDictionary<string, AccessToken> ready, string key, AccessToken token)
     {
-        if (_ready.Count >= MaxReadyTokens)
+        if (ready.Count >= MaxReadyTokens)
         {
-            // Bounded memory: a client asked for more scope sets than any real caller uses. Start over
-            // rather than grow; MSAL and the Table still hold every token.
-            _ready.Clear();
+            // Bounded memory: more keys than any real caller set uses. Start over rather than grow;
+            // MSAL and the Table still hold every token.
+            ready.Clear();
         }
 
-        _ready[key] = token.FromCache();
+        ready[key] = token.FromCache();
     }
 
     private ResourcePartition PartitionFor(string scope)

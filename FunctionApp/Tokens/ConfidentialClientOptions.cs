@@ -28,6 +28,15 @@ public sealed class ConfidentialClientOptions
     /// <summary>Extra claims signed into the client assertion (<c>ClientClaims__{claim}</c>), merged over MSAL's own.</summary>
     public Dictionary<string, string> ClientClaims { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Client capabilities (<c>ClientCapabilities__{i}</c>, e.g. <c>CP1</c>) MSAL merges into every request's claims.</summary>
+    public List<string> ClientCapabilities { get; set; } = [];
+
+    /// <summary>Scopes MSAL adds by itself that must not be sent (<c>openid</c>, <c>profile</c>, <c>offline_access</c>).</summary>
+    public List<string> ExcludeScopes { get; set; } = [];
+
+    /// <summary>Who may use this client, and for which scopes; empty means any caller holding a function key.</summary>
+    public List<AllowedCallerOptions> AllowedCallers { get; set; } = [];
+
     public string? AppName { get; set; }
 
     public string? AppVersion { get; set; }
@@ -60,4 +69,13 @@ public sealed class ClientCertificateOptions
 
     /// <summary>Send the x5c chain in the client assertion (subject name / issuer authentication).</summary>
     public bool SendX5c { get; set; }
+}
+
+/// <summary><c>Clients__{name}__AllowedCallers__{i}__...</c>: one caller and the scopes it may ask for.</summary>
+public sealed class AllowedCallerOptions
+{
+    /// <summary>The caller's application (client) id (<c>appid</c>/<c>azp</c>), or its object id (<c>oid</c>).</summary>
+    public string Id { get; set; } = "";
+
+    public List<string> Scopes { get; set; } = [];
 }

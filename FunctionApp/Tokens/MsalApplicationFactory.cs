@@ -35,6 +35,12 @@ internal sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Tim
             builder = builder.WithClientVersion(options.AppVersion);
         }
 
+        if (options.ClientCapabilities.Count > 0)
+        {
+            // MSAL merges them into the claims of every request, as xms_cc.
+            builder = builder.WithClientCapabilities(options.ClientCapabilities);
+        }
+
         if (region is not null)
         {
             // Named explicitly (resolved by RegionResolver), so MSAL never probes IMDS itself.

@@ -84,11 +84,32 @@ internal sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOpti
             failures.Add($"{prefix}AzureRegion applies to Entra authorities only; remove it for an OidcAuthority.");
         }
 
+        foreach (var scope in settings.ExcludeScopes.Where(s => !ReservedScopes.Contains(s)))
+        {
+            failures.Add($"{prefix}ExcludeScopes: '{scope}' cannot be excluded; only the scopes MSAL adds by itself (openid, profile, offline_access) can.");
+        }
+
+        for (var i = 0; i < settings.AllowedCallers.Count; i++)
+        {
+            var caller = settings.AllowedCallers[i];
+            if (string.IsNullOrWhiteSpace(caller.Id))
+            {
+                failures.Add($"{prefix}AllowedCallers__{i}__Id is required (the caller's application id or object id).");
+            }
+
+            if (caller.Scopes.Count == 0)
+            {
+                failures.Add($"{prefix}AllowedCallers__{i}__Scopes needs at least one scope the caller may ask for.");
+            }
+        }
+
         if (settings.AllowBroker is not null)
         {
             failures.Add($"{prefix}AllowBroker is not supported: brokers serve public client applications only; remove the setting.");
         }
     }
+
+    private static readonly HashSet<string> ReservedScopes = new(StringComparer.OrdinalIgnoreCase) { "openid", "profile", "offline_access" };
 
     private static readonly HashSet<string> ReservedAssertionClaims = new(StringComparer.Ordinal) { "aud", "iss", "sub", "jti", "nbf", "exp", "iat" };
 

@@ -55,6 +55,7 @@ public static class TokenCoreServiceCollectionExtensions
 
         services.AddHttpClient(EntraHttpOptions.ImdsClientName);
         services.AddSingleton<RegionResolver>();
+        services.AddSingleton<Callers.CallerPolicy>();
         services.AddSingleton<EntraThrottle>();
         services.AddHttpClient(TableHttpClientName);
         services.AddHttpClient(AzureCredentialFactory.HttpClientName);

@@ -1,0 +1,64 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace TokenFunctions.Callers;
+
+/// <summary>
+/// Who is calling, as App Service Authentication says in <c>X-MS-CLIENT-PRINCIPAL</c>: the calling
+/// application's id (<c>appid</c>, or <c>azp</c> in v2 tokens) and its object id (<c>oid</c>).
+/// </summary>
+public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId)
+{
+    public const string HeaderName = "X-MS-CLIENT-PRINCIPAL";
+
+    private const int MaxHeaderLength = 32 * 1024;
+    private const string ObjectIdClaimType = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+
+    /// <summary>
+    /// The principal the platform put on the request, or null. The header is only trusted when the
+    /// platform's authentication is on; otherwise anyone could have sent it.
+    /// </summary>
+    public static CallerPrincipal? From(HttpRequest request, bool platformAuthenticationEnabled)
+    {
+        if (!platformAuthenticationEnabled ||
+            request.Headers[HeaderName].ToString() is not { Length: > 0 and <= MaxHeaderLength } encoded)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(encoded)));
+            if (!document.RootElement.TryGetProperty("claims", out var claims) || claims.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+
+            string? appId = null, azp = null, oid = null;
+            foreach (var claim in claims.EnumerateArray())
+            {
+                if (claim.ValueKind != JsonValueKind.Object ||
+                    !claim.TryGetProperty("typ", out var type) || type.ValueKind != JsonValueKind.String ||
+                    !claim.TryGetProperty("val", out var value) || value.ValueKind != JsonValueKind.String)
+                {
+                    continue;
+                }
+
+                switch (type.GetString())
+                {
+                    case "appid": appId = value.GetString(); break;
+                    case "azp": azp = value.GetString(); break;
+                    case "oid" or ObjectIdClaimType: oid = value.GetString(); break;
+                }
+            }
+
+            var principal = new CallerPrincipal(appId ?? azp, oid);
+            return principal.ApplicationId is null && principal.ObjectId is null ? null : principal;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException or DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+}
