@@ -36,6 +36,11 @@ internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? Claims
             return Invalid("The request body is empty; send a JSON object with \"scopes\".");
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return Invalid("The request body is not valid UTF-8 JSON.");
+        }
+
         JsonDocument document;
         try
         {

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using TokenFunctions.Tests.Fakes;
+using TokenFunctions.Tests.Rig;
+using Xunit;
+
+namespace TokenFunctions.Tests.Functions;
+
+/// <summary>Tokens, assertions, secrets and keys never appear in a log line, an exception or an error body.</summary>
+[Collection(UsesAzurite.Name)]
+public sealed class SecretHygieneTests(AzuriteFixture azurite)
+{
+    private const string ClientSecret = "client-secret-value-that-must-never-be-logged";
+
+    [Fact]
+    public async Task No_signal_of_the_token_paths_carries_a_credential()
+    {
+        await using var scenario = await KeyVaultScenario.StartAsync(azurite.Server);
+        var entra = scenario.Entra.Entra;
+        scenario.Entra.Settings["Clients__secretive__ClientId"] = scenario.Entra.ClientId + "-s";
+        scenario.Entra.Settings["Clients__secretive__Authority"] = scenario.Entra.Settings[$"Clients__{EntraScenario.Client}__Authority"];
+        scenario.Entra.Settings["Clients__secretive__ClientSecret"] = ClientSecret;
+        scenario.Entra.Settings[$"Clients__{EntraScenario.Client}__EnablePiiLog"] = "false";
+        entra.RegisterClient(scenario.Entra.ClientId + "-s", ClientSecret);
+        var alice = entra.IssueUserAssertion("alice", scenario.Entra.ClientId);
+        var bodies = new List<string>();
+
+        await using (var app = scenario.StartProcess())
+        {
+            // Successes, from Entra and from the cache, for both flows and both credential kinds.
+            bodies.Add((await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { EntraScenario.Scope } })).Body);
+            bodies.Add((await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { EntraScenario.Scope } })).Body);
+            bodies.Add((await app.PostTokenAsync("secretive", new { scopes = new[] { EntraScenario.Scope } })).Body);
+            bodies.Add((await app.PostOnBehalfOfAsync(EntraScenario.Client, new { scopes = new[] { "api://downstream/read" }, user_assertion = alice })).Body);
+            bodies.Add((await app.PostOnBehalfOfAsync(EntraScenario.Client, new { scopes = new[] { "api://downstream/read" }, user_assertion = alice })).Body);
+
+            // Failures: Entra refuses the user, the secret, and throttles.
+            entra.Fault = request => request.Form.GetValueOrDefault("grant_type") == "client_credentials"
+                ? FakeResponse.EntraError(HttpStatusCode.TooManyRequests, "temporarily_unavailable", 50196, "AADSTS50196: Too many requests.")
+                    with { Headers = new Dictionary<string, string> { ["Retry-After"] = "5" } }
+                : FakeResponse.EntraError(HttpStatusCode.BadRequest, "interaction_required", 50076, "AADSTS50076: MFA required.", claims: "{}");
+            bodies.Add((await app.PostOnBehalfOfAsync(EntraScenario.Client, new { scopes = new[] { "api://other/read" }, user_assertion = alice })).Body);
+            bodies.Add((await app.PostTokenAsync("secretive", new { scopes = new[] { "api://other/.default" } })).Body);
+            entra.Fault = null;
+            entra.RegisterClient(scenario.Entra.ClientId + "-s", "a-different-secret");
+            bodies.Add((await app.PostTokenAsync("secretive", new { scopes = new[] { "api://third/.default" } })).Body);
+
+            // Success bodies carry their token by design; every other body and every log line must not.
+            var errorBodies = bodies.Where(b => b.Contains("\"error\"", StringComparison.Ordinal)).ToList();
+            Assert.Equal(3, errorBodies.Count);
+            var signals = app.Logs.Lines.Select(l => $"{l.Category} {l.Message} {l.Exception}").Concat(errorBodies).ToList();
+            var credentials = entra.IssuedTokens
+                .Append(alice)
+                .Append(ClientSecret)
+                .Append("broker-identity-test-secret")
+                .Append(Convert.ToBase64String(scenario.Entra.Certificate.Export(X509ContentType.Pkcs12))[..48])
+                .ToList();
+
+            Assert.NotEmpty(signals);
+            foreach (var credential in credentials)
+            {
+                var leak = signals.FirstOrDefault(s => s.Contains(credential, StringComparison.Ordinal) ||
+                                                       (credential.Count(c => c == '.') == 2 && s.Contains(credential.Split('.')[2], StringComparison.Ordinal)));
+                Assert.True(leak is null, $"A credential appeared in: {leak?[..Math.Min(300, leak.Length)]}");
+            }
+
+            Assert.DoesNotContain(signals, s => s.Contains("PRIVATE KEY", StringComparison.Ordinal));
+            Assert.DoesNotContain(signals, s => s.Contains("client_assertion=", StringComparison.Ordinal));
+        }
+    }
+}
