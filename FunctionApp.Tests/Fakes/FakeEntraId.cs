@@ -42,6 +42,9 @@ public sealed class FakeEntraId : IAsyncDisposable
     /// <summary>When set, the token response carries <c>refresh_in</c>.</summary>
     public TimeSpan? RefreshIn { get; set; }
 
+    /// <summary>How long the token endpoint waits before it answers (a fixed round-trip time for every token request).</summary>
+    public TimeSpan Latency { get; set; }
+
     /// <summary>Return a response to replace the normal answer to a token request, or null to answer normally.</summary>
     public Func<ReceivedTokenRequest, FakeResponse?>? Fault { get; set; }
 
@@ -128,6 +131,11 @@ public sealed class FakeEntraId : IAsyncDisposable
             var form = (await context.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
             var request = new ReceivedTokenRequest(context.Request.Host.Host, tenant, form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")));
             _requests.Enqueue(request);
+            if (Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(Latency, context.RequestAborted);
+            }
+
             var response = Fault?.Invoke(request) ?? Answer(request);
             await response.WriteAsync(context);
         });

@@ -35,8 +35,12 @@ public sealed class AppProcess : IAsyncDisposable
 
     public ConfidentialClients Clients => _services.GetRequiredService<ConfidentialClients>();
 
-    /// <summary>Starts a process with settings named as the environment names them (<c>Clients__a__ClientId</c>).</summary>
-    public static AppProcess Start(IReadOnlyDictionary<string, string?> settings, LoopbackRouting routing, TimeProvider? time = null)
+    /// <summary>
+    /// Starts a process with settings named as the environment names them (<c>Clients__a__ClientId</c>).
+    /// <paramref name="configureServices"/> runs last, e.g. to add a counting handler or change the log level.
+    /// </summary>
+    public static AppProcess Start(
+        IReadOnlyDictionary<string, string?> settings, LoopbackRouting routing, TimeProvider? time = null, Action<IServiceCollection>? configureServices = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)))
@@ -51,6 +55,7 @@ public sealed class AppProcess : IAsyncDisposable
 
         services.AddTokenCore(configuration);
         services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(routing.CreateHandler));
+        configureServices?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         // What the host does at start: every ValidateOnStart options class is checked.
