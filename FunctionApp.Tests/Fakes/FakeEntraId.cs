@@ -48,6 +48,9 @@ public sealed class FakeEntraId : IAsyncDisposable
     /// <summary>When set, the token response carries <c>refresh_in</c>.</summary>
     public TimeSpan? RefreshIn { get; set; }
 
+    /// <summary>How long the token endpoint waits before it answers (a fixed round-trip time for every token request).</summary>
+    public TimeSpan Latency { get; set; }
+
     /// <summary>Return a response to replace the normal answer to a token request, or null to answer normally.</summary>
     public Func<ReceivedTokenRequest, FakeResponse?>? Fault { get; set; }
 
@@ -176,6 +179,11 @@ public sealed class FakeEntraId : IAsyncDisposable
             var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             var request = new ReceivedTokenRequest(context.Request.Host.Host, tenant, form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")), headers);
             _requests.Enqueue(request);
+            if (Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(Latency, context.RequestAborted);
+            }
+
             if (BeforeAnswer is { } before)
             {
                 await before(request, context.RequestAborted);

@@ -1,0 +1,180 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Globalization;
+using TokenFunctions.Benchmarks.Rig;
+using TokenFunctions.Tests.Fakes;
+using TokenFunctions.Tokens;
+
+namespace TokenFunctions.Benchmarks;
+
+/// <summary>
+/// (c) once more, as a real cold start: a new OS process per run (runtime start, assembly loading,
+/// JIT, no MSAL state from earlier requests in the process), asking for one token that is already
+/// in its Table. The parent process owns Azurite and the fake Entra ID and counts what reaches
+/// them; the child only builds its contender over the same settings and routing and reports.
+/// This is what shows whether a new process needs Entra at all (instance discovery included),
+/// which the in-process benchmark cannot: MSAL keeps discovery results per process.
+/// </summary>
+internal static class FreshProcessColdStart
+{
+    public const string ChildArgument = "--fresh-process-child";
+    public const string Core = "core";
+    public const string IdWeb = "idweb";
+
+    private const string EntraPortVariable = "TOKENFUNCTIONS_BENCH_ENTRA_PORT";
+    private static readonly string[] Scopes = [Contenders.Scope];
+    private static readonly string[] SettingPrefixes = ["AzureWebJobsStorage", "TokenCache__", "Http__", "Clients__"];
+
+    public sealed record Run(string Contender, string TokenSource, OperationCounts Counts, double MillisecondsSinceProcessStart, double MillisecondsInContender);
+
+    /// <summary>Puts a token in a table for each contender, then starts <paramref name="runs"/> processes of each, alternating.</summary>
+    public static async Task<IReadOnlyList<Run>> CompareAsync(BenchmarkRig rig, int runs)
+    {
+        var coreTable = Contenders.NewTableName();
+        var idWebTable = Contenders.NewTableName();
+        await SeedAsync(rig.Contenders, coreTable, idWebTable);
+
+        var results = new List<Run>();
+        for (var i = 0; i < runs; i++)
+        {
+            results.Add(await StartChildAsync(rig, Core, coreTable));
+            results.Add(await StartChildAsync(rig, IdWeb, idWebTable));
+        }
+
+        return results;
+    }
+
+    public static string Table(IReadOnlyList<Run> runs)
+    {
+        var lines = new List<string>
+        {
+            "| Contender | Runs | Time to first token from process start, median (min–max) | In the contender, median | Entra token calls | Other Entra calls | Table reads | Table writes | Token source |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        };
+        foreach (var group in runs.GroupBy(r => r.Contender))
+        {
+            var sinceStart = group.Select(r => r.MillisecondsSinceProcessStart).Order().ToList();
+            var inContender = group.Select(r => r.MillisecondsInContender).Order().ToList();
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"| {group.Key} | {sinceStart.Count} | {Median(sinceStart):0} ms ({sinceStart[0]:0}–{sinceStart[^1]:0}) | {Median(inContender):0.0} ms | {Distinct(group, c => c.EntraTokenCalls)} | {Distinct(group, c => c.EntraOtherCalls)} | {Distinct(group, c => c.TableReads)} | {Distinct(group, c => c.TableWrites)} | {string.Join("/", group.Select(r => r.TokenSource).Distinct())} |"));
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    /// <summary>The child: build one contender from the environment, get the token once, report.</summary>
+    public static async Task<int> RunChildAsync(string contender, string table)
+    {
+        var settings = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Select(e => (Name: (string)e.Key, Value: (string?)e.Value))
+            .Where(e => SettingPrefixes.Any(p => e.Name.StartsWith(p, StringComparison.Ordinal)))
+            .ToDictionary(e => e.Name, e => e.Value);
+        var port = int.Parse(Environment.GetEnvironmentVariable(EntraPortVariable)!, CultureInfo.InvariantCulture);
+        var contenders = new Contenders(settings, new LoopbackRouting().Map(FakeEntraId.GlobalHost, port));
+        var traffic = new TableTraffic();
+
+        var clock = Stopwatch.StartNew();
+        string source;
+        if (contender == Core)
+        {
+            await using var instance = contenders.StartCore(table, traffic);
+            var result = await Contenders.ClientOf(instance).AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
+            source = result.Token?.Source.ToString() ?? result.Error!.Error;
+            Report(source, traffic, clock.Elapsed);
+        }
+        else
+        {
+            using var msalHttp = contenders.NewMsalHttpClientFactory();
+            using var tableHttp = contenders.NewTableHttpClient(traffic);
+            var application = contenders.NewMsalApplication(msalHttp);
+            Contenders.AttachIdWebAdapter(application, new TableDistributedCache(contenders.NewTableClient(table, tableHttp), TimeProvider.System, false));
+            var result = await application.AcquireTokenForClient(Scopes).ExecuteAsync();
+            source = result.AuthenticationResultMetadata.TokenSource.ToString();
+            Report(source, traffic, clock.Elapsed);
+        }
+
+        return 0;
+    }
+
+    private static void Report(string source, TableTraffic traffic, TimeSpan inContender)
+    {
+        var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"probe {source} {traffic.Reads} {traffic.Writes} {sinceStart.TotalMilliseconds:0.###} {inContender.TotalMilliseconds:0.###}"));
+    }
+
+    private static async Task SeedAsync(Contenders contenders, string coreTable, string idWebTable)
+    {
+        await using (var earlier = contenders.StartCore(coreTable, new TableTraffic()))
+        {
+            var seeded = await Contenders.ClientOf(earlier).AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
+            if (!seeded.Succeeded)
+            {
+                throw new InvalidOperationException($"Seeding the core's Table failed: {seeded.Error}");
+            }
+        }
+
+        using var msalHttp = contenders.NewMsalHttpClientFactory();
+        using var tableHttp = contenders.NewTableHttpClient(new TableTraffic());
+        var application = contenders.NewMsalApplication(msalHttp);
+        Contenders.AttachIdWebAdapter(application, new TableDistributedCache(contenders.NewTableClient(idWebTable, tableHttp), TimeProvider.System, false));
+        await application.AcquireTokenForClient(Scopes).ExecuteAsync();
+    }
+
+    private static async Task<Run> StartChildAsync(BenchmarkRig rig, string contender, string table)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(FreshProcessColdStart).Assembly.Location);
+        }
+
+        start.ArgumentList.Add(ChildArgument);
+        start.ArgumentList.Add(contender);
+        start.ArgumentList.Add(table);
+        foreach (var (name, value) in rig.Contenders.Settings)
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment[EntraPortVariable] = rig.Entra.Port.ToString(CultureInfo.InvariantCulture);
+
+        var before = rig.Counts(new TableTraffic());
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("The child process did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        var line = (await output).Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("probe ", StringComparison.Ordinal));
+        if (process.ExitCode != 0 || line is null)
+        {
+            throw new InvalidOperationException($"The {contender} child process failed ({process.ExitCode}):\n{await output}\n{await errors}");
+        }
+
+        var fields = line.Split(' ');
+        return new Run(
+            contender,
+            fields[1],
+            (rig.Counts(new TableTraffic()) - before) with
+            {
+                TableReads = int.Parse(fields[2], CultureInfo.InvariantCulture),
+                TableWrites = int.Parse(fields[3], CultureInfo.InvariantCulture),
+            },
+            double.Parse(fields[4], CultureInfo.InvariantCulture),
+            double.Parse(fields[5], CultureInfo.InvariantCulture));
+    }
+
+    private static double Median(IReadOnlyList<double> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+
+    private static string Distinct(IEnumerable<Run> runs, Func<OperationCounts, int> select) =>
+        string.Join("/", runs.Select(r => select(r.Counts)).Distinct().Order());
+}

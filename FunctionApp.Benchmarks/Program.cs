@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Running;
+using TokenFunctions.Benchmarks.Rig;
+
+namespace TokenFunctions.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project FunctionApp.Benchmarks</c> runs every scenario in one
+/// BenchmarkDotNet run (arguments, e.g. <c>--filter *Herd*</c>, go to BenchmarkDotNet);
+/// <c>-- --smoke</c> runs each once in this process and checks the invariants, for CI.
+/// </summary>
+public static class Program
+{
+    private const int FreshProcessRuns = 10;
+
+    internal static readonly Type[] Benchmarks = [typeof(WarmHitBenchmarks), typeof(ColdStartBenchmarks), typeof(HerdBenchmarks)];
+
+    public static async Task<int> Main(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args is [FreshProcessColdStart.ChildArgument, var contender, var table])
+        {
+            return await FreshProcessColdStart.RunChildAsync(contender, table);
+        }
+
+        if (args.Contains("--smoke"))
+        {
+            return await SmokeRun.RunAsync();
+        }
+
+        OperationLog.Clear();
+        var summaries = BenchmarkSwitcher.FromTypes(Benchmarks)
+            .Run(args.Length == 0 ? ["--filter", "*"] : args, BenchmarkConfig.Create(smoke: false))
+            .ToList();
+
+        // (c) again in new OS processes, which BenchmarkDotNet's in-process iterations cannot show.
+        var rig = await BenchmarkRig.SharedAsync();
+        Console.WriteLine("// * Cold start in fresh processes *");
+        Console.WriteLine(FreshProcessColdStart.Table(await FreshProcessColdStart.CompareAsync(rig, FreshProcessRuns)));
+        BenchmarkRig.StopShared();
+        return summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;
+    }
+}

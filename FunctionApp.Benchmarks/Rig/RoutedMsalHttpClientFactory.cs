@@ -1,0 +1,17 @@
+using Microsoft.Identity.Client;
+using TokenFunctions.Tests.Fakes;
+
+namespace TokenFunctions.Benchmarks.Rig;
+
+/// <summary>
+/// The HttpClient a baseline MSAL application gets: one per application, as MSAL's own default
+/// factory keeps one, over the test rig's loopback routing so that it can only reach the fakes.
+/// </summary>
+internal sealed class RoutedMsalHttpClientFactory(LoopbackRouting routing) : IMsalHttpClientFactory, IDisposable
+{
+    private readonly HttpClient _client = new(routing.CreateHandler());
+
+    public HttpClient GetHttpClient() => _client;
+
+    public void Dispose() => _client.Dispose();
+}
