@@ -45,6 +45,15 @@ public sealed class FakeEntraId : IAsyncDisposable
     /// <summary>How long issued tokens live.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The clock the test runs on. Lifetimes are issued relative to it, so that the expiry MSAL computes
+    /// (its real clock plus <c>expires_in</c>) is the expiry on the test's clock.
+    /// </summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>A lifetime per scope, overriding <see cref="TokenLifetime"/>.</summary>
+    public Func<string, TimeSpan?>? LifetimeFor { get; set; }
+
     /// <summary>When set, the token response carries <c>refresh_in</c>.</summary>
     public TimeSpan? RefreshIn { get; set; }
 
@@ -315,6 +324,8 @@ public sealed class FakeEntraId : IAsyncDisposable
     {
         var now = DateTimeOffset.UtcNow;
         var scope = request.Form.GetValueOrDefault("scope") ?? "";
+        var lifetime = LifetimeFor?.Invoke(scope) ?? TokenLifetime;
+        var expiresIn = (long)(Time.GetUtcNow() + lifetime - now).TotalSeconds;
         var header = Base64Url("""{"typ":"JWT","alg":"RS256","kid":"fake"}"""u8.ToArray());
         var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
@@ -324,7 +335,7 @@ public sealed class FakeEntraId : IAsyncDisposable
             ["tid"] = request.Tenant,
             ["jti"] = Guid.NewGuid().ToString("N"),
             ["iat"] = now.ToUnixTimeSeconds(),
-            ["exp"] = now.Add(TokenLifetime).ToUnixTimeSeconds(),
+            ["exp"] = now.AddSeconds(expiresIn).ToUnixTimeSeconds(),
         }));
         var token = $"{header}.{payload}.{Base64Url(RandomNumberGenerator.GetBytes(32))}";
         IssuedTokens.Add(token);
@@ -332,8 +343,8 @@ public sealed class FakeEntraId : IAsyncDisposable
         var body = new JsonObject
         {
             ["token_type"] = "Bearer",
-            ["expires_in"] = (long)TokenLifetime.TotalSeconds,
-            ["ext_expires_in"] = (long)TokenLifetime.TotalSeconds,
+            ["expires_in"] = expiresIn,
+            ["ext_expires_in"] = expiresIn,
             ["access_token"] = token,
         };
         if (RefreshIn is { } refreshIn)

@@ -92,6 +92,23 @@ public sealed class ClientTokenFunctionTests(AzuriteFixture azurite) : IAsyncLif
     }
 
     [Fact]
+    public async Task Entra_unreachable_is_a_502_not_a_500()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        _scenario.Routing.Map(FakeEntraId.GlobalHost, closedPort);
+        await using var app = _scenario.StartProcess();
+
+        var response = await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { EntraScenario.Scope } });
+
+        Assert.Equal(502, response.Status);
+        Assert.Equal("temporarily_unavailable", response.Text("error"));
+        Assert.Contains("could not be reached", response.Text("error_description"));
+    }
+
+    [Fact]
     public async Task A_client_secret_is_a_working_credential()
     {
         _scenario.Entra.RegisterClient(_scenario.ClientId, "s3cret-value-for-tests");

@@ -33,6 +33,16 @@ public sealed class FunctionBindingTests
     }
 
     [Fact]
+    public void The_pre_warm_timer_reads_its_schedule_from_settings_and_never_runs_on_start_up()
+    {
+        var trigger = Trigger("PrewarmTokens");
+
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("%Prewarm:Schedule%", trigger.GetProperty("schedule").GetString());
+        Assert.False(trigger.TryGetProperty("runOnStartup", out var runOnStartup) && runOnStartup.GetBoolean());
+    }
+
+    [Fact]
     public async Task Health_is_anonymous_and_names_the_clients_but_nothing_secret()
     {
         var settings = new Dictionary<string, string?>

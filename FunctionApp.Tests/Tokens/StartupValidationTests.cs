@@ -15,6 +15,9 @@ public sealed class StartupValidationTests
         ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
         ["Clients__orders__ClientSecret"] = "not-used",
         ["TokenCache__EncryptionKey"] = Convert.ToBase64String(new byte[32]),
+        ["Prewarm__Schedule"] = "0 */5 * * * *",
+        ["Prewarm__Targets__0__Client"] = "orders",
+        ["Prewarm__Targets__0__Scopes__0"] = "api://inventory/.default",
     };
 
     [Fact]
@@ -36,6 +39,13 @@ public sealed class StartupValidationTests
     [InlineData("TokenCache__TableName", "token-cache", "TokenCache__TableName must be")]
     [InlineData("Http__AttemptTimeout", "00:10:00", "AttemptTimeout")]
     [InlineData("TokenCache__EncryptionKey", null, "TokenCache__EncryptionKey is required outside Development")]
+    [InlineData("Prewarm__Schedule", "every five minutes", "is not a six-field NCRONTAB expression")]
+    [InlineData("Prewarm__Schedule", "*/5 * * * *", "is not a six-field NCRONTAB expression")]
+    [InlineData("Prewarm__Targets__0__Client", "nobody", "Prewarm__Targets__0__Client 'nobody' is not a configured client")]
+    [InlineData("Prewarm__Targets__0__Scopes__0", null, "Prewarm__Targets__0__Scopes needs at least one scope")]
+    [InlineData("Clients__orders__AzureRegion", "east us 2!", "AzureRegion must be empty")]
+    [InlineData("Clients__orders__ExcludeScopes__0", "User.Read", "cannot be excluded")]
+    [InlineData("Clients__orders__Certificate__KeyVaultUri", "https://v.vault.azure.net/", "exactly one credential")]
     [InlineData("TokenCache__EncryptionKey", "c2hvcnQ=", "TokenCache__EncryptionKey must be the base64 of exactly 32 bytes")]
     public void A_bad_setting_stops_the_app_at_start_with_a_message_naming_it(string setting, string? value, string message)
     {

@@ -48,6 +48,9 @@ public sealed partial class ConfidentialClient
     // One MSAL application per resource, each bound to its own Table entry.
     private readonly ConcurrentDictionary<string, ResourcePartition> _partitions = new(StringComparer.OrdinalIgnoreCase);
 
+    // The lifetime Entra gave each key's last token, so pre-warming never refreshes more often than half of it.
+    private readonly ConcurrentDictionary<string, TimeSpan> _lifetimes = new(StringComparer.OrdinalIgnoreCase);
+
     // Bumped by RemoveTokensForClientAsync so that a call already under way cannot put back what was removed.
     private int _generation;
 
@@ -111,6 +114,34 @@ public sealed partial class ConfidentialClient
         }
 
         return new(JoinFlightAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None), cancellationToken));
+    }
+
+    /// <summary>
+    /// For the pre-warm timer: makes sure a token for <paramref name="scopes"/> has at least
+    /// <paramref name="refreshBefore"/> of life left (never more than half its lifetime), refreshing it
+    /// from Entra — after re-reading the Table — when it has not. The token lands in memory and the Table.
+    /// </summary>
+    internal async Task<PrewarmOutcome> PrewarmAsync(IReadOnlyList<string> scopes, TimeSpan refreshBefore, CancellationToken cancellationToken)
+    {
+        var key = ScopeSet.Key(scopes);
+        var current = await AcquireTokenForClientAsync(scopes, null, cancellationToken).ConfigureAwait(false);
+        if (!current.Succeeded)
+        {
+            return new PrewarmOutcome(PrewarmState.Failed, current.Error);
+        }
+
+        var threshold = _lifetimes.TryGetValue(key, out var lifetime) && lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
+        bool LivesLongEnough(AccessToken token) => IsServable(token) && token.ExpiresOn - _time.GetUtcNow() >= threshold;
+        if (current.Token.Source == TokenSource.IdentityProvider || LivesLongEnough(current.Token))
+        {
+            return new PrewarmOutcome(current.Token.Source == TokenSource.IdentityProvider ? PrewarmState.Refreshed : PrewarmState.Fresh, null);
+        }
+
+        var refreshed = await JoinFlightAsync(
+            key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None, LivesLongEnough), cancellationToken).ConfigureAwait(false);
+        return refreshed.Succeeded
+            ? new PrewarmOutcome(refreshed.Token.Source == TokenSource.IdentityProvider ? PrewarmState.Refreshed : PrewarmState.Fresh, null)
+            : new PrewarmOutcome(PrewarmState.Failed, refreshed.Error);
     }
 
     /// <summary>
@@ -195,20 +226,25 @@ public sealed partial class ConfidentialClient
     }
 
     private async Task<TokenResult> AcquireFromMsalAsync(
-        string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+        string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken, Func<AccessToken, bool>? isFresh = null)
     {
         var generation = Volatile.Read(ref _generation);
         var partition = PartitionFor(scopes[0]);
         if (_ready.ContainsKey(key))
         {
-            // The token this instance holds is due: another instance may have refreshed it already.
+            // The token this instance holds is due: another instance (or the pre-warm timer) may have
+            // refreshed it already.
             partition.MarkStale();
         }
 
-        var result = await RunAsync(partition.Key, ct => AcquireAsync(partition, scopes, claimsChallenge, ct), cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(partition.Key, ct => AcquireAsync(partition, scopes, claimsChallenge, isFresh ?? IsServable, ct), cancellationToken).ConfigureAwait(false);
         if (result.Succeeded && Volatile.Read(ref _generation) == generation)
         {
             Remember(_ready, key, result.Token);
+            if (result.Token.Source == TokenSource.IdentityProvider)
+            {
+                _lifetimes[key] = result.Token.ExpiresOn - _time.GetUtcNow();
+            }
         }
 
         return result;
@@ -335,13 +371,19 @@ public sealed partial class ConfidentialClient
             LogEntraFailed(_logger, Name, error.Error, error.CorrelationId);
             return error;
         }
+        catch (HttpRequestException ex)
+        {
+            // MSAL lets a connection failure through as it is.
+            LogEntraFailed(_logger, Name, $"unreachable ({ex.HttpRequestError})", null);
+            return new TokenError(TokenErrorKind.UpstreamFailure, "temporarily_unavailable", $"Entra could not be reached ({ex.HttpRequestError}).");
+        }
     }
 
     private async Task<AccessToken> AcquireAsync(
-        ResourcePartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+        ResourcePartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, Func<AccessToken, bool> isFresh, CancellationToken cancellationToken)
     {
         var token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: false, cancellationToken).ConfigureAwait(false);
-        if (token.Source == TokenSource.Cache && !IsServable(token))
+        if (token.Source == TokenSource.Cache && !isFresh(token))
         {
             // MSAL (or the Table) still holds the token that is due by this core's clock and rules:
             // go to Entra for a new one rather than hand out one about to expire.

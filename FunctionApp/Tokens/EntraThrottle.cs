@@ -46,7 +46,7 @@ internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider 
         LogThrottled(logger, client, retryAfter);
         try
         {
-            await table.UpsertRecordAsync(new TableEntity(key.PartitionKey, RecordRow(key)) { [UntilProperty] = until }, CancellationToken.None).ConfigureAwait(false);
+            await table.UpsertRecordAsync(new TableEntity(key.PartitionKey, RecordRow(key)) { [UntilProperty] = until, ["ExpiresOn"] = until }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TokenCacheUnavailableException)
         {

@@ -54,6 +54,18 @@ public static class TokenCoreServiceCollectionExtensions
         }
 
         services.AddHttpClient(EntraHttpOptions.ImdsClientName);
+        services.AddOptions<Prewarming.PrewarmOptions>()
+            .Bind(configuration.GetSection(Prewarming.PrewarmOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Prewarming.PrewarmOptions>, Prewarming.PrewarmOptionsValidator>();
+        services.AddSingleton<ExpiredEntrySweeper>();
+        services.AddSingleton(sp => new Prewarming.TokenPrewarmer(
+            sp.GetRequiredService<ConfidentialClients>(),
+            sp.GetRequiredService<IOptions<Prewarming.PrewarmOptions>>(),
+            sp.GetRequiredService<ExpiredEntrySweeper>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Prewarming.TokenPrewarmer>>()));
         services.AddSingleton<RegionResolver>();
         services.AddSingleton<Callers.CallerPolicy>();
         services.AddSingleton<EntraThrottle>();
