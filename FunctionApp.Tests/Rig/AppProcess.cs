@@ -121,7 +121,7 @@ public sealed class AppProcess : IAsyncDisposable
     {
         var context = NewContext("GET", "/api/health", [], null);
         var function = ActivatorUtilities.CreateInstance<HealthFunction>(_services);
-        return await ExecuteAsync(context, function.Run(context.Request));
+        return await ExecuteAsync(context, await function.Run(context.Request, CancellationToken.None));
     }
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();

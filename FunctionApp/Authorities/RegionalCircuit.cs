@@ -7,7 +7,7 @@ namespace TokenFunctions.Authorities;
 /// then lets one request probe the region again (closed, open, half-open). MSAL.NET itself never
 /// falls back from a failing regional endpoint.
 /// </summary>
-internal sealed partial class RegionalCircuit(string client, int threshold, TimeSpan coolDown, TimeProvider time, ILogger logger)
+internal sealed partial class RegionalCircuit(string client, int threshold, TimeSpan coolDown, TimeProvider time, Diagnostics.TokenTelemetry telemetry, ILogger logger)
 {
     private readonly Lock _gate = new();
     private int _consecutiveFailures;
@@ -52,6 +52,7 @@ internal sealed partial class RegionalCircuit(string client, int threshold, Time
             if (_openUntil is not null)
             {
                 LogClosed(logger, client);
+                telemetry.CircuitChanged(client, "closed");
             }
 
             _consecutiveFailures = 0;
@@ -70,6 +71,7 @@ internal sealed partial class RegionalCircuit(string client, int threshold, Time
                 _openUntil = time.GetUtcNow() + coolDown;
                 _probing = false;
                 LogOpened(logger, client, _consecutiveFailures, coolDown);
+                telemetry.CircuitChanged(client, "open");
             }
         }
     }

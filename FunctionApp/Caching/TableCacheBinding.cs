@@ -22,6 +22,7 @@ internal sealed partial class TableCacheBinding
     private readonly DateTimeOffset? _expiresNoLaterThan;
     private ETag? _etag;
     private volatile bool _current;
+    private long _reads;
 
     public TableCacheBinding(TokenCacheTable table, CacheEntryKey key, ILogger logger, DateTimeOffset? expiresNoLaterThan = null)
     {
@@ -32,6 +33,9 @@ internal sealed partial class TableCacheBinding
     }
 
     public CacheEntryKey Key => _key;
+
+    /// <summary>How many times this binding has read its entry from the Table.</summary>
+    public long Reads => Interlocked.Read(ref _reads);
 
     public void Attach(ITokenCache cache)
     {
@@ -55,6 +59,7 @@ internal sealed partial class TableCacheBinding
         try
         {
             var entry = await _table.ReadAsync(_key, args.CancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _reads);
             if (entry is not null)
             {
                 // The ETag is kept even when the entry cannot be opened, so the next write replaces it.

@@ -26,6 +26,7 @@ internal sealed partial class TokenCacheTable
     private readonly TableAvailability _availability;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly Diagnostics.TokenTelemetry _telemetry;
     private readonly ILogger _logger;
 
     public TokenCacheTable(
@@ -33,9 +34,11 @@ internal sealed partial class TokenCacheTable
         CacheEntryCipher cipher,
         TableAvailability availability,
         IOptions<TokenCacheOptions> options,
+        Diagnostics.TokenTelemetry telemetry,
         TimeProvider time,
         ILogger<TokenCacheTable> logger)
     {
+        _telemetry = telemetry;
         _table = service.GetTableClient(options.Value.TableName);
         _cipher = cipher;
         _availability = availability;
@@ -186,9 +189,12 @@ internal sealed partial class TokenCacheTable
     {
         if (!_availability.ShouldTry)
         {
+            _telemetry.TableOperation(operation, "skipped");
             throw new TokenCacheUnavailableException("The token cache table is backing off after a failure.");
         }
 
+        using var activity = Diagnostics.TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.Table", System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("tokenfunctions.operation", operation);
         using var timer = timeBoxed ? new CancellationTokenSource(_timeout, _time) : new CancellationTokenSource();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
 
@@ -196,12 +202,15 @@ internal sealed partial class TokenCacheTable
         {
             var result = await call(timeout.Token).ConfigureAwait(false);
             _availability.ReportSuccess();
+            _telemetry.TableOperation(operation, "success");
             return result;
         }
         catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or AggregateException
             && !cancellationToken.IsCancellationRequested)
         {
             _availability.ReportFailure(operation, ex);
+            _telemetry.TableOperation(operation, "failure");
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
             throw new TokenCacheUnavailableException($"Token cache {operation} failed ({ex.GetType().Name}).", ex);
         }
     }

@@ -13,6 +13,7 @@ internal sealed class CertificateSourceFactory(
     TokenCredential credential,
     IHttpClientFactory httpClients,
     IOptions<CredentialOptions> options,
+    Diagnostics.TokenTelemetry telemetry,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -28,6 +29,7 @@ internal sealed class CertificateSourceFactory(
             name,
             string.IsNullOrEmpty(settings.Certificate.Version) ? null : settings.Certificate.Version,
             options.Value.RefreshInterval,
+            telemetry,
             time,
             loggers.CreateLogger($"TokenFunctions.Credentials.{client}")),
         { Path: { Length: > 0 } path } => new PfxFileCertificateSource(client, path, settings.Certificate.Password, time),

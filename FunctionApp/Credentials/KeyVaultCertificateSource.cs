@@ -21,6 +21,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
     private readonly TimeProvider _time;
     private readonly TimeSpan _refreshInterval;
     private readonly ILogger _logger;
+    private readonly Diagnostics.TokenTelemetry _telemetry;
     private readonly Lock _gate = new();
     private volatile X509Certificate2? _current;
     private Task<X509Certificate2>? _loading;
@@ -28,8 +29,9 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
     private volatile CredentialStatus _status = CredentialStatus.NotLoaded;
 
     public KeyVaultCertificateSource(
-        string client, CertificateClient vault, string name, string? pinnedVersion, TimeSpan refreshInterval, TimeProvider time, ILogger logger)
+        string client, CertificateClient vault, string name, string? pinnedVersion, TimeSpan refreshInterval, Diagnostics.TokenTelemetry telemetry, TimeProvider time, ILogger logger)
     {
+        _telemetry = telemetry;
         _client = client;
         _vault = vault;
         _name = name;
@@ -65,6 +67,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
         }
 
         Swap(latest);
+        _telemetry.KeyVaultOperation(_client, "rotation", "success");
         LogRotated(_logger, _client, _name, "rejected by Entra");
         return true;
     }
@@ -123,11 +126,13 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
             }
 
             Swap(await DownloadAsync(properties.Version, CancellationToken.None).ConfigureAwait(false));
+            _telemetry.KeyVaultOperation(_client, "rotation", "success");
             LogRotated(_logger, _client, _name, "newer version in the vault");
         }
         catch (Exception ex) when (ex is RequestFailedException or CredentialUnavailableException or AuthenticationFailedException or HttpRequestException)
         {
             // The current certificate stays in use; the next check tries again.
+            _telemetry.KeyVaultOperation(_client, "rotation_check", "failure");
             LogRefreshFailed(_logger, _client, _name, ex.GetType().Name);
         }
     }
@@ -141,6 +146,9 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
 
     private async Task<X509Certificate2> DownloadAsync(string? version, CancellationToken cancellationToken)
     {
+        using var activity = Diagnostics.TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.KeyVault", System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("tokenfunctions.client", _client);
+        activity?.SetTag("server.address", _vault.VaultUri.Host);
         try
         {
             var options = new DownloadCertificateOptions(_name) { Version = version, KeyStorageFlags = CertificateChecks.KeyStorageFlags };
@@ -148,6 +156,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
             var certificate = CertificateChecks.WithPrivateKey(_client, Description, response.Value);
             CertificateChecks.EnsureValidNow(_client, Description, certificate, _time);
             LogLoaded(_logger, _client, _name, certificate.Thumbprint);
+            _telemetry.KeyVaultOperation(_client, "load", "success");
             return certificate;
         }
         catch (CredentialUnavailableException ex)
@@ -183,6 +192,8 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
 
     private CredentialUnavailableException Failing(CredentialUnavailableException exception)
     {
+        _telemetry.KeyVaultOperation(_client, "load", exception.FailureClass);
+        System.Diagnostics.Activity.Current?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.FailureClass);
         _status = new CredentialStatus(CredentialState.Failing, exception.FailureClass);
         LogLoadFailed(_logger, _client, exception.FailureClass, exception.Message);
         return exception;

@@ -2,41 +2,49 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using TokenFunctions.Credentials;
-using TokenFunctions.Tokens;
+using TokenFunctions.Diagnostics;
 
 namespace TokenFunctions.Functions;
 
 /// <summary>
-/// <c>GET /api/health</c>: anonymous, so it says only what an operator needs — each client's
-/// credential state and the class of a failure — never a secret, a token or an exception's text.
+/// <c>GET /api/health</c>: anonymous, so it says only what an operator needs — the Table, each
+/// client's credential state (with the class of a failure), region and regional circuit — never a
+/// secret, a token or an exception's text. 200 while the broker can serve, 503 when it cannot.
 /// </summary>
-public sealed class HealthFunction(ConfidentialClients clients)
+public sealed class HealthFunction(HealthProbe probe)
 {
     [Function("Health")]
-    public IActionResult Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
+    public async Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request,
+        CancellationToken cancellationToken)
     {
-        var states = clients.All.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => (c.Name, Status: c.CredentialStatus)).ToList();
-        var canServe = states.Count == 0 || states.Any(s => s.Status.State != CredentialState.Failing);
-        var status = !canServe ? "unhealthy" : states.Any(s => s.Status.State == CredentialState.Failing) ? "degraded" : "healthy";
-        return OAuthJsonResult.Status(canServe ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, json =>
+        var report = await probe.CheckAsync(cancellationToken);
+        var status = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        return OAuthJsonResult.Status(status, json =>
         {
-            json.WriteString("status", status);
+            json.WriteString("status", report.Status.ToString().ToLowerInvariant());
+            json.WriteStartObject("checks");
+            json.WriteStartObject("table");
+            json.WriteString("status", report.TableReachable ? "healthy" : "failing");
+            json.WriteEndObject();
+            json.WriteEndObject();
             json.WriteStartObject("clients");
-            foreach (var (name, credential) in states)
+            foreach (var client in report.Clients)
             {
-                json.WriteStartObject(name);
-                json.WriteString("credential", credential.State switch
+                json.WriteStartObject(client.Name);
+                json.WriteString("credential", client.Credential.State switch
                 {
                     CredentialState.Loaded => "loaded",
                     CredentialState.Failing => "failing",
                     _ => "not_yet_needed",
                 });
-                if (credential.FailureClass is { } failure)
+                if (client.Credential.FailureClass is { } failure)
                 {
                     json.WriteString("failure", failure);
                 }
 
+                json.WriteString("region", client.Region);
+                json.WriteString("regional_circuit", client.RegionalCircuit);
                 json.WriteEndObject();
             }
 

@@ -17,11 +17,14 @@ public sealed partial class TokenPrewarmer
     private readonly ConfidentialClients _clients;
     private readonly PrewarmOptions _options;
     private readonly ExpiredEntrySweeper _sweeper;
+    private readonly Diagnostics.TokenTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    internal TokenPrewarmer(ConfidentialClients clients, IOptions<PrewarmOptions> options, ExpiredEntrySweeper sweeper, TimeProvider time, ILogger<TokenPrewarmer> logger)
+    internal TokenPrewarmer(
+        ConfidentialClients clients, IOptions<PrewarmOptions> options, ExpiredEntrySweeper sweeper, Diagnostics.TokenTelemetry telemetry, TimeProvider time, ILogger<TokenPrewarmer> logger)
     {
+        _telemetry = telemetry;
         _clients = clients;
         _options = options.Value;
         _sweeper = sweeper;
@@ -56,6 +59,7 @@ public sealed partial class TokenPrewarmer
             outcomes.Count(o => o == PrewarmState.Failed),
             swept,
             _time.GetElapsedTime(started));
+        _telemetry.PrewarmRun(summary.Refreshed, summary.Fresh, summary.Failed);
         LogSummary(_logger, summary.Refreshed, summary.Fresh, summary.Failed, summary.Swept, summary.Duration.TotalMilliseconds);
         return summary;
     }

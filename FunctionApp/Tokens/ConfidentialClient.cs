@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using System.Text.Json;
-using Microsoft.Identity.Client;
-using Microsoft.Identity.Client.Extensibility;
-using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using TokenFunctions.Authorities;
 using TokenFunctions.Caching;
 using TokenFunctions.Credentials;
+using TokenFunctions.Diagnostics;
 
 namespace TokenFunctions.Tokens;
 
@@ -20,6 +18,8 @@ public sealed partial class ConfidentialClient
     /// <summary>MSAL does not serve a token this close to expiry; neither does the front cache.</summary>
     private static readonly TimeSpan ExpiryMargin = TimeSpan.FromMinutes(5);
 
+    private const string ClientCredentialsFlow = "client_credentials";
+    private const string OnBehalfOfFlow = "on_behalf_of";
     private const int MaxReadyTokens = 1024;
     private const int MaxResources = 256;
 
@@ -27,14 +27,11 @@ public sealed partial class ConfidentialClient
     private readonly ICertificateSource? _certificates;
     private readonly MsalApplicationFactory _applications;
     private readonly TokenCacheTable _table;
-    private readonly RegionResolver _regions;
-    private readonly RegionalCircuit _circuit;
-    private readonly EntraThrottle _throttle;
-    private readonly EntraHttpOptions _http;
+    private readonly EntraExchange _exchange;
+    private readonly TokenTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _tablePartition;
-    private readonly string? _clientClaims;
 
     // Front cache: ready results by scope key, answered without entering MSAL.
     private readonly ConcurrentDictionary<string, AccessToken> _ready = new(StringComparer.OrdinalIgnoreCase);
@@ -63,6 +60,7 @@ public sealed partial class ConfidentialClient
         RegionResolver regions,
         EntraThrottle throttle,
         EntraHttpOptions http,
+        TokenTelemetry telemetry,
         TimeProvider time,
         ILogger logger)
     {
@@ -71,14 +69,11 @@ public sealed partial class ConfidentialClient
         _certificates = certificates;
         _applications = applications;
         _table = table;
-        _regions = regions;
-        _throttle = throttle;
-        _http = http;
+        _telemetry = telemetry;
         _time = time;
         _logger = logger;
-        _circuit = new RegionalCircuit(name, http.RegionalFailureThreshold, http.RegionalCoolDown, time, logger);
+        _exchange = new EntraExchange(name, options, certificates, applications, table, regions, throttle, http, telemetry, time, logger);
         Tenant = AuthorityTenant.Of(options.Authority ?? options.OidcAuthority!);
-        _clientClaims = options.ClientClaims.Count == 0 ? null : JsonSerializer.Serialize(options.ClientClaims);
         _tablePartition = CacheKeys.AppTokenPartition(name, options.ClientId, Tenant);
     }
 
@@ -103,17 +98,23 @@ public sealed partial class ConfidentialClient
         ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
 
         var key = ScopeSet.Key(scopes);
-        if (claimsChallenge is not null)
+        if (claimsChallenge is null && _ready.TryGetValue(key, out var ready) && IsServable(ready))
         {
-            return new(AcquireFromMsalAsync(key, scopes, claimsChallenge, cancellationToken));
-        }
+            // The hot path: a lookup, two counter increments, and an activity only when someone listens.
+            _telemetry.CacheResult(Name, "front");
+            _telemetry.TokenRequest(Name, ClientCredentialsFlow, "success");
+            if (TokenTelemetry.ActivitySource.HasListeners())
+            {
+                using var activity = StartRequestActivity(ClientCredentialsFlow, scopes);
+                activity?.SetTag("tokenfunctions.token_source", "cache");
+            }
 
-        if (_ready.TryGetValue(key, out var ready) && IsServable(ready))
-        {
             return new(ready);
         }
 
-        return new(JoinFlightAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None), cancellationToken));
+        return new(ObserveAsync(ClientCredentialsFlow, scopes, () => claimsChallenge is not null
+            ? AcquireFromMsalAsync(key, scopes, claimsChallenge, cancellationToken)
+            : JoinFlightAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None), cancellationToken)));
     }
 
     /// <summary>
@@ -158,20 +159,53 @@ public sealed partial class ConfidentialClient
 
         var assertionHash = UserAssertionJwt.Hash(userAssertion);
         var key = assertionHash + "\n" + ScopeSet.Key(scopes).ToLowerInvariant();
-        if (claimsChallenge is not null)
+        if (claimsChallenge is null && _readyOnBehalfOf.TryGetValue(key, out var ready) && IsServable(ready))
         {
-            return new(AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken));
-        }
-
-        if (_readyOnBehalfOf.TryGetValue(key, out var ready) && IsServable(ready))
-        {
+            _telemetry.CacheResult(Name, "front");
+            _telemetry.TokenRequest(Name, OnBehalfOfFlow, "success");
             return new(ready);
         }
 
-        return new(JoinFlightAsync(
-            "obo\n" + key,
-            () => AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge: null, CancellationToken.None),
-            cancellationToken));
+        return new(ObserveAsync(OnBehalfOfFlow, scopes, () => claimsChallenge is not null
+            ? AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken)
+            : JoinFlightAsync(
+                "obo\n" + key,
+                () => AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge: null, CancellationToken.None),
+                cancellationToken)));
+    }
+
+    /// <summary>The request activity, the per-request metric and the debug line around one cache miss.</summary>
+    private async Task<TokenResult> ObserveAsync(string flow, IReadOnlyList<string> scopes, Func<Task<TokenResult>> acquire)
+    {
+        using var activity = StartRequestActivity(flow, scopes);
+        var started = _time.GetTimestamp();
+        var result = await acquire().ConfigureAwait(false);
+        var outcome = result.Succeeded ? "success" : result.Error.Error;
+        _telemetry.TokenRequest(Name, flow, outcome);
+        activity?.SetTag("tokenfunctions.outcome", outcome);
+        activity?.SetTag("tokenfunctions.token_source", result.Token?.Source == TokenSource.Cache ? "cache" : "identity_provider");
+        if (!result.Succeeded)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, result.Error.Error);
+            activity?.SetTag("tokenfunctions.correlation_id", result.Error.CorrelationId);
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var resource = ScopeSet.Resource(scopes[0]);
+            var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
+            LogTokenRequest(_logger, Name, flow, resource, outcome, milliseconds);
+        }
+        return result;
+    }
+
+    private Activity? StartRequestActivity(string flow, IReadOnlyList<string> scopes)
+    {
+        var activity = TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.AcquireToken");
+        activity?.SetTag("tokenfunctions.client", Name);
+        activity?.SetTag("tokenfunctions.flow", flow);
+        activity?.SetTag("tokenfunctions.resource", ScopeSet.Resource(scopes[0]));
+        return activity;
     }
 
     /// <summary>
@@ -237,7 +271,14 @@ public sealed partial class ConfidentialClient
             partition.MarkStale();
         }
 
-        var result = await RunAsync(partition.Key, ct => AcquireAsync(partition, scopes, claimsChallenge, isFresh ?? IsServable, ct), cancellationToken).ConfigureAwait(false);
+        var tableReads = partition.TableReads;
+        var result = await _exchange.RunAsync(
+            partition.Key, ct => _exchange.AcquireForClientAsync(partition, scopes, claimsChallenge, isFresh ?? IsServable, ct), cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            _telemetry.CacheResult(Name, result.Token.Source == TokenSource.IdentityProvider ? "miss" : partition.TableReads > tableReads ? "table" : "msal");
+        }
+
         if (result.Succeeded && Volatile.Read(ref _generation) == generation)
         {
             Remember(_ready, key, result.Token);
@@ -260,25 +301,9 @@ public sealed partial class ConfidentialClient
         }
 
         var entry = new CacheEntryKey(CacheKeys.OnBehalfOfPartition(Name, _options.ClientId, Tenant, assertionHash), CacheKeys.OnBehalfOfRow);
-        var result = await RunAsync(entry, async ct =>
+        var result = await _exchange.RunAsync(entry, async ct =>
         {
-            // One short-lived MSAL application per user assertion, bound to that assertion's entry only:
-            // no user's tokens ever share an in-memory cache with another's.
-            var application = _applications.Create(Name, _options, _certificates, region: null);
-            new TableCacheBinding(_table, entry, _logger, assertionExpiry).Attach(application.UserTokenCache);
-            var request = application.AcquireTokenOnBehalfOf(scopes, new UserAssertion(userAssertion));
-            if (claimsChallenge is not null)
-            {
-                request = request.WithClaims(claimsChallenge);
-            }
-
-            if (_clientClaims is not null)
-            {
-                request = (AcquireTokenOnBehalfOfParameterBuilder)request.WithExtraClientAssertionClaims(_clientClaims);
-            }
-
-            request = (AcquireTokenOnBehalfOfParameterBuilder)request.OnBeforeTokenRequest(data => BeforeEntraCallAsync(entry, data));
-            var token = ToAccessToken(await request.ExecuteAsync(ct).ConfigureAwait(false));
+            var token = await _exchange.AcquireOnBehalfOfAsync(entry, userAssertion, assertionExpiry, scopes, claimsChallenge, ct).ConfigureAwait(false);
 
             // Served from the front cache no longer than the assertion it was obtained for is valid.
             return assertionExpiry is { } limit && (token.RefreshOn is not { } refreshOn || refreshOn > limit)
@@ -293,193 +318,6 @@ public sealed partial class ConfidentialClient
 
         return result;
     }
-
-    /// <summary>
-    /// MSAL calls this only when it is about to send a request to Entra, never on a cache hit: the
-    /// moment to hold back when Entra throttles this client, and to drop the reserved scopes the
-    /// client's <c>ExcludeScopes</c> names (MSAL.NET has no option for it).
-    /// </summary>
-    private async Task BeforeEntraCallAsync(CacheEntryKey key, OnBeforeTokenRequestData data)
-    {
-        await _throttle.EnsureNotThrottledAsync(key, data.CancellationToken).ConfigureAwait(false);
-        if (_options.ExcludeScopes.Count > 0 && data.BodyParameters.TryGetValue("scope", out var scope))
-        {
-            data.BodyParameters["scope"] = string.Join(' ', scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                .Where(s => !_options.ExcludeScopes.Contains(s, StringComparer.OrdinalIgnoreCase)));
-        }
-    }
-
-    /// <summary>
-    /// Runs one token acquisition within the request budget and turns every way it can fail into the
-    /// contract's error: Entra's refusals, throttling, the broker's credential, time. A certificate
-    /// that Entra rejects is replaced by the vault's newer version and the acquisition retried once.
-    /// </summary>
-    private async Task<TokenResult> RunAsync(
-        CacheEntryKey throttleKey, Func<CancellationToken, Task<AccessToken>> acquire, CancellationToken cancellationToken)
-    {
-        using var budgetTimer = new CancellationTokenSource(_http.RequestBudget, _time);
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetTimer.Token);
-        try
-        {
-            try
-            {
-                return await acquire(budget.Token).ConfigureAwait(false);
-            }
-            catch (MsalServiceException ex) when (_certificates is not null && IsCertificateRejection(ex))
-            {
-                // Entra no longer accepts the certificate: the vault may hold a newer one. Retry once
-                // with it; if there is nothing newer, fail clearly instead of looping.
-                if (!await _certificates.ReloadAfterRejectionAsync(budget.Token).ConfigureAwait(false))
-                {
-                    var rejected = MsalErrorTranslator.Translate(ex, _time);
-                    LogCertificateRejected(_logger, Name, _certificates.Description, rejected.CorrelationId);
-                    return rejected with
-                    {
-                        Description = $"Entra rejected client '{Name}''s {_certificates.Description} and no newer version is available; register the certificate on the app registration or upload a new version. Entra said: {rejected.Description}",
-                    };
-                }
-
-                return await acquire(budget.Token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogBudgetExhausted(_logger, Name, _http.RequestBudget);
-            return new TokenError(TokenErrorKind.Timeout, "temporarily_unavailable", "Entra did not answer within the time budget.");
-        }
-        catch (Exception ex) when (ThrottledBy(ex) is { } retryAfter)
-        {
-            // Told by Entra (and remembered for every instance), or held back by that memory.
-            if (ex is MsalServiceException)
-            {
-                await _throttle.RecordAsync(throttleKey, retryAfter, Name).ConfigureAwait(false);
-            }
-
-            var error = ex is MsalServiceException service ? MsalErrorTranslator.Translate(service, _time) : null;
-            return (error ?? new TokenError(TokenErrorKind.Throttled, "temporarily_unavailable",
-                "Entra is throttling token requests for this client; retry after the indicated time."))
-                with { Kind = TokenErrorKind.Throttled, RetryAfter = retryAfter };
-        }
-        catch (CredentialUnavailableException ex)
-        {
-            LogCredentialUnavailable(_logger, Name, ex.FailureClass);
-            return new TokenError(TokenErrorKind.DependencyUnavailable, "temporarily_unavailable", ex.Message);
-        }
-        catch (MsalException ex)
-        {
-            var error = MsalErrorTranslator.Translate(ex, _time);
-            LogEntraFailed(_logger, Name, error.Error, error.CorrelationId);
-            return error;
-        }
-        catch (HttpRequestException ex)
-        {
-            // MSAL lets a connection failure through as it is.
-            LogEntraFailed(_logger, Name, $"unreachable ({ex.HttpRequestError})", null);
-            return new TokenError(TokenErrorKind.UpstreamFailure, "temporarily_unavailable", $"Entra could not be reached ({ex.HttpRequestError}).");
-        }
-    }
-
-    private async Task<AccessToken> AcquireAsync(
-        ResourcePartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, Func<AccessToken, bool> isFresh, CancellationToken cancellationToken)
-    {
-        var token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: false, cancellationToken).ConfigureAwait(false);
-        if (token.Source == TokenSource.Cache && !isFresh(token))
-        {
-            // MSAL (or the Table) still holds the token that is due by this core's clock and rules:
-            // go to Entra for a new one rather than hand out one about to expire.
-            token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: true, cancellationToken).ConfigureAwait(false);
-        }
-
-        return token;
-    }
-
-    /// <summary>The AADSTS codes with which Entra refuses a certificate it no longer (or never) accepted.</summary>
-    private static readonly HashSet<long> CertificateRejections = [700027, 700024, 7000214, 1000502, 7000274, 7000277];
-
-    private static bool IsCertificateRejection(MsalServiceException exception) =>
-        exception.ErrorCode == "invalid_client" &&
-        (exception.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var code) && CertificateRejections.Contains(code)) == true ||
-         CertificateRejections.Any(code => exception.Message.Contains($"AADSTS{code}", StringComparison.Ordinal)));
-
-    /// <summary>
-    /// One MSAL call, regional first when the client has a region and its circuit allows: a regional
-    /// attempt that times out, cannot connect or meets a 5xx is retried on the global endpoint within
-    /// the same budget. Entra's 4xx answers are final wherever they come from.
-    /// </summary>
-    private async Task<AccessToken> ExecuteAsync(
-        ResourcePartition partition, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken budget)
-    {
-        var region = await _regions.ResolveAsync(_options.AzureRegion, budget).ConfigureAwait(false);
-        if (region.Name is { } name && _circuit.AllowRegional())
-        {
-            using var timer = new CancellationTokenSource(_http.RegionalAttemptTimeout, _time);
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(budget, timer.Token);
-            try
-            {
-                var token = await ExecuteOnceAsync(partition.Regional(name), partition.Key, scopes, claimsChallenge, forceRefresh, attempt.Token).ConfigureAwait(false);
-                _circuit.RecordSuccess();
-                return token;
-            }
-            catch (Exception ex) when (!budget.IsCancellationRequested && IsRegionalOutage(ex, timer))
-            {
-                _circuit.RecordFailure();
-                LogFailover(_logger, Name, name, timer.IsCancellationRequested ? "timeout" : ex is MsalServiceException { StatusCode: > 0 } service ? $"HTTP {service.StatusCode}" : ex.GetType().Name);
-            }
-        }
-
-        using var globalTimer = new CancellationTokenSource(_http.AttemptTimeout, _time);
-        using var globalAttempt = CancellationTokenSource.CreateLinkedTokenSource(budget, globalTimer.Token);
-        return await ExecuteOnceAsync(partition.Global, partition.Key, scopes, claimsChallenge, forceRefresh, globalAttempt.Token).ConfigureAwait(false);
-    }
-
-    /// <summary>How long Entra asked to wait, when the failure is a throttle (429, or 503 with Retry-After).</summary>
-    private TimeSpan? ThrottledBy(Exception exception) => exception switch
-    {
-        EntraThrottledException held => held.RetryAfter,
-        MsalServiceException { InnerException: EntraThrottledException held } => held.RetryAfter,
-        MsalThrottledServiceException throttled => MsalErrorTranslator.RetryAfter(throttled, _time),
-        MsalServiceException { StatusCode: 429 } service => MsalErrorTranslator.RetryAfter(service, _time),
-        MsalServiceException { StatusCode: 503, Headers.RetryAfter: not null } service => MsalErrorTranslator.RetryAfter(service, _time),
-        _ => null,
-    };
-
-    private static bool IsRegionalOutage(Exception exception, CancellationTokenSource attemptTimer) => exception switch
-    {
-        OperationCanceledException => attemptTimer.IsCancellationRequested,
-        MsalThrottledServiceException => false,
-        MsalServiceException { StatusCode: 503, Headers.RetryAfter: not null } => false,
-        MsalServiceException { StatusCode: 0 or >= 500 } => true,
-        MsalServiceException { ErrorCode: "request_timeout" or "service_not_available" } => true,
-        HttpRequestException => true,
-        _ => false,
-    };
-
-    private async Task<AccessToken> ExecuteOnceAsync(
-        MsalApplication msal, CacheEntryKey partitionKey, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken)
-    {
-        var request = msal.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh);
-        if (claimsChallenge is not null)
-        {
-            request = request.WithClaims(claimsChallenge);
-        }
-
-        if (_clientClaims is not null)
-        {
-            request = (AcquireTokenForClientParameterBuilder)request.WithExtraClientAssertionClaims(_clientClaims);
-        }
-
-        request = (AcquireTokenForClientParameterBuilder)request.OnBeforeTokenRequest(data => BeforeEntraCallAsync(partitionKey, data));
-        return ToAccessToken(await request.ExecuteAsync(cancellationToken).ConfigureAwait(false));
-    }
-
-    private static AccessToken ToAccessToken(AuthenticationResult result) => new(
-        result.TokenType ?? "Bearer",
-        result.AccessToken,
-        result.ExpiresOn,
-        result.AuthenticationResultMetadata?.RefreshOn,
-        result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider
-            ? TokenSource.IdentityProvider
-            : TokenSource.Cache);
 
     private static void Remember(ConcurrentDictionary<string, AccessToken> ready, string key, AccessToken token)
     {
@@ -515,27 +353,14 @@ public sealed partial class ConfidentialClient
     }
 
     /// <summary>The region this client's requests go to now, and the state of its regional circuit (for health).</summary>
-    internal string RegionalCircuitState => _circuit.State;
+    internal string RegionalCircuitState => _exchange.Circuit.State;
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
-        Message = "Client {Client}: token request exceeded its budget of {Budget}")]
-    private static partial void LogBudgetExhausted(ILogger logger, string client, TimeSpan budget);
+    /// <summary>The client's region setting as health shows it: a region name, TryAutoDetect, or global.</summary>
+    internal string RegionSetting => string.IsNullOrWhiteSpace(_options.AzureRegion) ? "global" : _options.AzureRegion;
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
-        Message = "Client {Client}: credential unavailable ({FailureClass}); no token could be issued")]
-    private static partial void LogCredentialUnavailable(ILogger logger, string client, string failureClass);
-
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Error,
-        Message = "Client {Client}: Entra rejected the {Certificate} and no newer version is available (correlation {CorrelationId})")]
-    private static partial void LogCertificateRejected(ILogger logger, string client, string certificate, string? correlationId);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning,
-        Message = "Client {Client}: Entra refused or failed the token request: {Error} (correlation {CorrelationId})")]
-    private static partial void LogEntraFailed(ILogger logger, string client, string error, string? correlationId);
-
-    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning,
-        Message = "Client {Client}: regional endpoint {Region} failed ({Reason}); failing over to the global endpoint")]
-    private static partial void LogFailover(ILogger logger, string client, string region, string reason);
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Debug,
+        Message = "Token request: client {Client}, flow {Flow}, resource {Resource}, outcome {Outcome}, {DurationMs} ms")]
+    private static partial void LogTokenRequest(ILogger logger, string client, string flow, string resource, string outcome, double durationMs);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information,
         Message = "Client {Client}: app tokens removed ({Entries} table entries)")]

@@ -21,6 +21,7 @@ public sealed class ConfidentialClients : IDisposable
         TokenCacheTable table,
         RegionResolver regions,
         EntraThrottle throttle,
+        Diagnostics.TokenTelemetry telemetry,
         TimeProvider time,
         ILoggerFactory loggers)
     {
@@ -42,6 +43,7 @@ public sealed class ConfidentialClients : IDisposable
                 regions,
                 throttle,
                 http.Value,
+                telemetry,
                 time,
                 loggers.CreateLogger($"TokenFunctions.Clients.{name}"));
         }

@@ -41,6 +41,9 @@ internal sealed class ResourcePartition
         return regional;
     }
 
+    /// <summary>Table reads made by this resource's bindings so far.</summary>
+    public long TableReads => (_global.IsValueCreated ? _global.Value.Binding.Reads : 0) + (_regional?.Binding.Reads ?? 0);
+
     /// <summary>The next access re-reads the Table: another instance may have refreshed the token.</summary>
     public void MarkStale()
     {

@@ -64,11 +64,16 @@ public static class TokenCoreServiceCollectionExtensions
             sp.GetRequiredService<ConfidentialClients>(),
             sp.GetRequiredService<IOptions<Prewarming.PrewarmOptions>>(),
             sp.GetRequiredService<ExpiredEntrySweeper>(),
+            sp.GetRequiredService<Diagnostics.TokenTelemetry>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Prewarming.TokenPrewarmer>>()));
         services.AddSingleton<RegionResolver>();
         services.AddSingleton<Callers.CallerPolicy>();
         services.AddSingleton<EntraThrottle>();
+        services.AddMetrics();
+        services.AddSingleton<Diagnostics.TokenTelemetry>();
+        services.AddSingleton(sp => new Diagnostics.HealthProbe(
+            sp.GetRequiredService<ConfidentialClients>(), sp.GetRequiredService<TokenCacheTable>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHttpClient(TableHttpClientName);
         services.AddHttpClient(AzureCredentialFactory.HttpClientName);
         services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName);
@@ -112,6 +117,7 @@ public static class TokenCoreServiceCollectionExtensions
             sp.GetRequiredService<TokenCacheTable>(),
             sp.GetRequiredService<RegionResolver>(),
             sp.GetRequiredService<EntraThrottle>(),
+            sp.GetRequiredService<Diagnostics.TokenTelemetry>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         return services;

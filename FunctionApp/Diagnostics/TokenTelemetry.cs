@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace TokenFunctions.Diagnostics;
+
+/// <summary>
+/// The broker's metrics (one <see cref="Meter"/>) and traces (one <see cref="ActivitySource"/>), both
+/// named <c>TokenFunctions</c>, so any OpenTelemetry listener picks them up. Tags are client names,
+/// flows, layers, regions and outcomes: never a token, an assertion, a secret or a caller's principal.
+/// </summary>
+public sealed class TokenTelemetry
+{
+    public const string Name = "TokenFunctions";
+
+    /// <summary>Shared by every instance: activities are process-wide, their parents say whose they are.</summary>
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private readonly Counter<long> _tokenRequests;
+    private readonly Counter<long> _cacheResults;
+    private readonly Counter<long> _entraCalls;
+    private readonly Histogram<double> _entraDuration;
+    private readonly Counter<long> _tableOperations;
+    private readonly Counter<long> _keyVaultOperations;
+    private readonly Counter<long> _circuitChanges;
+    private readonly Counter<long> _throttled;
+    private readonly Counter<long> _prewarmTargets;
+    private readonly Counter<long> _prewarmRuns;
+
+    public TokenTelemetry(IMeterFactory meters)
+    {
+        Meter = meters.Create(Name);
+        _tokenRequests = Meter.CreateCounter<long>("tokenfunctions.token.requests", "{request}", "Token requests by client, flow and outcome.");
+        _cacheResults = Meter.CreateCounter<long>("tokenfunctions.cache.results", "{lookup}", "Where a token request was answered: front, msal (memory), table, or miss (Entra).");
+        _entraCalls = Meter.CreateCounter<long>("tokenfunctions.entra.calls", "{call}", "Calls to Entra by client, endpoint (regional/global), region and outcome.");
+        _entraDuration = Meter.CreateHistogram<double>("tokenfunctions.entra.duration", "ms", "Duration of calls to Entra.");
+        _tableOperations = Meter.CreateCounter<long>("tokenfunctions.table.operations", "{operation}", "Token cache Table operations by kind and outcome.");
+        _keyVaultOperations = Meter.CreateCounter<long>("tokenfunctions.keyvault.operations", "{operation}", "Certificate loads and rotations from Key Vault by outcome.");
+        _circuitChanges = Meter.CreateCounter<long>("tokenfunctions.region.circuit.changes", "{change}", "Regional circuit state changes by client and new state.");
+        _throttled = Meter.CreateCounter<long>("tokenfunctions.throttled", "{response}", "Requests answered 429 because Entra throttles the client.");
+        _prewarmTargets = Meter.CreateCounter<long>("tokenfunctions.prewarm.targets", "{target}", "Pre-warm targets by outcome (refreshed, fresh, failed).");
+        _prewarmRuns = Meter.CreateCounter<long>("tokenfunctions.prewarm.runs", "{run}", "Pre-warm runs.");
+    }
+
+    /// <summary>This instance's meter (tests listen to it alone).</summary>
+    public Meter Meter { get; }
+
+    public void TokenRequest(string client, string flow, string outcome) =>
+        _tokenRequests.Add(1, new("client", client), new("flow", flow), new("outcome", outcome));
+
+    public void CacheResult(string client, string layer) =>
+        _cacheResults.Add(1, new("client", client), new("layer", layer));
+
+    public void EntraCall(string client, string? region, string outcome, double milliseconds)
+    {
+        var tags = new TagList { { "client", client }, { "endpoint", region is null ? "global" : "regional" }, { "region", region ?? "" }, { "outcome", outcome } };
+        _entraCalls.Add(1, tags);
+        _entraDuration.Record(milliseconds, tags);
+    }
+
+    public void TableOperation(string operation, string outcome) =>
+        _tableOperations.Add(1, new("operation", operation), new("outcome", outcome));
+
+    public void KeyVaultOperation(string client, string operation, string outcome) =>
+        _keyVaultOperations.Add(1, new("client", client), new("operation", operation), new("outcome", outcome));
+
+    public void CircuitChanged(string client, string state) =>
+        _circuitChanges.Add(1, new("client", client), new("state", state));
+
+    public void Throttled(string client) => _throttled.Add(1, new KeyValuePair<string, object?>("client", client));
+
+    public void PrewarmRun(int refreshed, int fresh, int failed)
+    {
+        _prewarmRuns.Add(1);
+        _prewarmTargets.Add(refreshed, new KeyValuePair<string, object?>("outcome", "refreshed"));
+        _prewarmTargets.Add(fresh, new KeyValuePair<string, object?>("outcome", "fresh"));
+        _prewarmTargets.Add(failed, new KeyValuePair<string, object?>("outcome", "failed"));
+    }
+}
