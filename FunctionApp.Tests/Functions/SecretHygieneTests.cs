@@ -25,8 +25,17 @@ public sealed class SecretHygieneTests(AzuriteFixture azurite)
         var alice = entra.IssueUserAssertion("alice", scenario.Entra.ClientId);
         var bodies = new List<string>();
 
+        scenario.Entra.Settings["WEBSITE_AUTH_ENABLED"] = "True";
+        var principal = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(
+            """{"auth_typ":"aad","claims":[{"typ":"appid","val":"caller-app-7f3e"},{"typ":"oid","val":"caller-object-9a1c"}]}"""));
         await using (var app = scenario.StartProcess())
         {
+            using var root = new System.Diagnostics.Activity("secret hygiene").Start();
+            using var signals = new CapturedSignals(
+                Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<TokenFunctions.Diagnostics.TokenTelemetry>(app.Services).Meter,
+                root.TraceId);
+            bodies.Add((await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://with-principal/.default" } },
+                new Dictionary<string, string> { ["X-MS-CLIENT-PRINCIPAL"] = principal })).Body);
             // Successes, from Entra and from the cache, for both flows and both credential kinds.
             bodies.Add((await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { EntraScenario.Scope } })).Body);
             bodies.Add((await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { EntraScenario.Scope } })).Body);
@@ -48,24 +57,28 @@ public sealed class SecretHygieneTests(AzuriteFixture azurite)
             // Success bodies carry their token by design; every other body and every log line must not.
             var errorBodies = bodies.Where(b => b.Contains("\"error\"", StringComparison.Ordinal)).ToList();
             Assert.Equal(3, errorBodies.Count);
-            var signals = app.Logs.Lines.Select(l => $"{l.Category} {l.Message} {l.Exception}").Concat(errorBodies).ToList();
+            Assert.NotEmpty(signals.Measurements);
+            Assert.NotEmpty(signals.Activities);
+            var texts = app.Logs.Lines.Select(l => $"{l.Category} {l.Message} {l.Exception}").Concat(errorBodies).Concat(signals.AllTagValues).ToList();
             var credentials = entra.IssuedTokens
                 .Append(alice)
                 .Append(ClientSecret)
                 .Append("broker-identity-test-secret")
                 .Append(Convert.ToBase64String(scenario.Entra.Certificate.Export(X509ContentType.Pkcs12))[..48])
+                .Append(principal)
+                .Append("caller-app-7f3e")
+                .Append("caller-object-9a1c")
                 .ToList();
 
-            Assert.NotEmpty(signals);
             foreach (var credential in credentials)
             {
-                var leak = signals.FirstOrDefault(s => s.Contains(credential, StringComparison.Ordinal) ||
+                var leak = texts.FirstOrDefault(s => s.Contains(credential, StringComparison.Ordinal) ||
                                                        (credential.Count(c => c == '.') == 2 && s.Contains(credential.Split('.')[2], StringComparison.Ordinal)));
                 Assert.True(leak is null, $"A credential appeared in: {leak?[..Math.Min(300, leak.Length)]}");
             }
 
-            Assert.DoesNotContain(signals, s => s.Contains("PRIVATE KEY", StringComparison.Ordinal));
-            Assert.DoesNotContain(signals, s => s.Contains("client_assertion=", StringComparison.Ordinal));
+            Assert.DoesNotContain(texts, s => s.Contains("PRIVATE KEY", StringComparison.Ordinal));
+            Assert.DoesNotContain(texts, s => s.Contains("client_assertion=", StringComparison.Ordinal));
         }
     }
 }

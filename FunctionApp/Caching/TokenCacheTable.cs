@@ -139,7 +139,7 @@ internal sealed partial class TokenCacheTable
 
     /// <summary>Reads a small unsealed record the broker keeps beside the tokens (such as the discovered region).</summary>
     public Task<TableEntity?> ReadRecordAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
-        RunAsync("read", async ct =>
+        RunAsync("read_record", async ct =>
         {
             try
             {
@@ -154,7 +154,7 @@ internal sealed partial class TokenCacheTable
 
     /// <summary>Writes such a record, or merges its properties into an existing entity (last writer wins: it holds no tokens).</summary>
     public Task UpsertRecordAsync(TableEntity record, CancellationToken cancellationToken) =>
-        RunAsync("write", async ct =>
+        RunAsync("write_record", async ct =>
         {
             try
             {
