@@ -5,12 +5,8 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TokenFunctions.Tests.Fakes;
 
@@ -74,16 +70,11 @@ public sealed class FakeEntraId : IAsyncDisposable
 
     public static async Task<FakeEntraId> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(TestCertificates.Tls)));
-        var app = builder.Build();
+        var app = LoopbackHost.Create();
         var fake = new FakeEntraId(app);
         fake.MapEndpoints();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        fake.Port = new Uri(address).Port;
+        fake.Port = LoopbackHost.PortOf(app);
         return fake;
     }
 

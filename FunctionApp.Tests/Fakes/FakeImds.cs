@@ -1,11 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TokenFunctions.Tests.Fakes;
 
@@ -37,10 +33,7 @@ public sealed class FakeImds : IAsyncDisposable
 
     public static async Task<FakeImds> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackHost.Create(https: false);
         var imds = new FakeImds(app);
         app.MapGet("/metadata/instance/compute/location", async (HttpContext context) =>
         {
@@ -67,7 +60,7 @@ public sealed class FakeImds : IAsyncDisposable
             await context.Response.WriteAsync(imds.Region);
         });
         await app.StartAsync();
-        imds.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        imds.Port = LoopbackHost.PortOf(app);
         return imds;
     }
 

@@ -4,12 +4,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TokenFunctions.Tests.Fakes;
 
@@ -55,14 +51,11 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
     public static async Task<FakeKeyVault> StartAsync(string vaultName, string tenant, Func<string, bool> acceptsToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(TestCertificates.Tls)));
-        var app = builder.Build();
+        var app = LoopbackHost.Create();
         var vault = new FakeKeyVault(app, $"{vaultName}.vault.azure.net", tenant, acceptsToken);
         vault.MapEndpoints();
         await app.StartAsync();
-        vault.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        vault.Port = LoopbackHost.PortOf(app);
         return vault;
     }
 

@@ -15,27 +15,13 @@ public sealed class ClientTokenFunction(ConfidentialClients clients, CallerPolic
         string client,
         CancellationToken cancellationToken)
     {
-        var correlationId = CorrelationId.For(request);
-        if (!clients.TryGet(client, out var confidentialClient))
+        var admitted = await TokenEndpoint.AdmitAsync(request, client, clients, callers, onBehalfOf: false, cancellationToken);
+        if (admitted.Refusal is { } refusal)
         {
-            return OAuthJsonResult.Error(TokenError.UnknownClient(client), correlationId);
+            return refusal;
         }
 
-        var parsed = await TokenRequest.ParseAsync(request, cancellationToken);
-        if (parsed.Error is { } invalid)
-        {
-            return OAuthJsonResult.Error(invalid, correlationId);
-        }
-
-        if (callers.Authorize(request, client, parsed.Request!.Scopes) is { } refused)
-        {
-            return OAuthJsonResult.Error(refused, correlationId);
-        }
-
-        var result = await confidentialClient.AcquireTokenForClientAsync(
-            parsed.Request!.Scopes, parsed.Request.ClaimsChallenge, cancellationToken);
-        return result.Succeeded
-            ? OAuthJsonResult.Token(result.Token, time.GetUtcNow())
-            : OAuthJsonResult.Error(result.Error, correlationId);
+        var result = await admitted.Client!.AcquireTokenForClientAsync(admitted.Request!.Scopes, admitted.Request.ClaimsChallenge, cancellationToken);
+        return admitted.Answer(result, time);
     }
 }

@@ -15,27 +15,14 @@ public sealed class OnBehalfOfTokenFunction(ConfidentialClients clients, CallerP
         string client,
         CancellationToken cancellationToken)
     {
-        var correlationId = CorrelationId.For(request);
-        if (!clients.TryGet(client, out var confidentialClient))
+        var admitted = await TokenEndpoint.AdmitAsync(request, client, clients, callers, onBehalfOf: true, cancellationToken);
+        if (admitted.Refusal is { } refusal)
         {
-            return OAuthJsonResult.Error(TokenError.UnknownClient(client), correlationId);
+            return refusal;
         }
 
-        var parsed = await TokenRequest.ParseAsync(request, cancellationToken, onBehalfOf: true);
-        if (parsed.Error is { } invalid)
-        {
-            return OAuthJsonResult.Error(invalid, correlationId);
-        }
-
-        if (callers.Authorize(request, client, parsed.Request!.Scopes) is { } refused)
-        {
-            return OAuthJsonResult.Error(refused, correlationId);
-        }
-
-        var result = await confidentialClient.AcquireTokenOnBehalfOfAsync(
-            parsed.Request.UserAssertion!, parsed.Request.Scopes, parsed.Request.ClaimsChallenge, cancellationToken);
-        return result.Succeeded
-            ? OAuthJsonResult.Token(result.Token, time.GetUtcNow())
-            : OAuthJsonResult.Error(result.Error, correlationId);
+        var body = admitted.Request!;
+        var result = await admitted.Client!.AcquireTokenOnBehalfOfAsync(body.UserAssertion!, body.Scopes, body.ClaimsChallenge, cancellationToken);
+        return admitted.Answer(result, time);
     }
 }
