@@ -47,10 +47,12 @@ public static class TokenCoreServiceCollectionExtensions
             .ValidateOnStart();
 
         // Attempt timeouts are enforced per attempt by the core; HttpClient's own timeout is only a backstop.
+        services.AddTransient<InstanceDiscoveryCache>();
         foreach (var name in new[] { EntraHttpOptions.ClientName, EntraHttpOptions.RegionalClientName })
         {
-            services.AddHttpClient(name).ConfigureHttpClient((sp, client) =>
-                client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.RequestBudget);
+            services.AddHttpClient(name)
+                .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.RequestBudget)
+                .AddHttpMessageHandler<InstanceDiscoveryCache>();
         }
 
         services.AddHttpClient(EntraHttpOptions.ImdsClientName);

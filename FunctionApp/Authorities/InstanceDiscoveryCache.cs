@@ -1,0 +1,80 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using TokenFunctions.Caching;
+
+namespace TokenFunctions.Authorities;
+
+/// <summary>
+/// The seed's persisted HTTP cache, for the one response it is safe to keep: Entra's instance
+/// discovery metadata (public, the same for every tenant, stable for days). Sits in front of MSAL's
+/// HttpClient: the first instance's answer is kept in memory and in the Table, and MSAL on a new
+/// instance gets it from there instead of from Entra. It is consulted only when MSAL asks for
+/// discovery, which happens only when MSAL must call Entra anyway, so a cache hit never pays for it.
+/// </summary>
+internal sealed partial class InstanceDiscoveryCache(TokenCacheTable table, TimeProvider time, ILogger<InstanceDiscoveryCache> logger) : DelegatingHandler
+{
+    private const string RecordPartition = "broker";
+    private static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Method != HttpMethod.Get || request.RequestUri is not { AbsolutePath: "/common/discovery/instance" } uri)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var row = "discovery-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uri.Host + uri.Query)).AsSpan(0, 16));
+        if (await ReadAsync(row, cancellationToken).ConfigureAwait(false) is { } body)
+        {
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json"), RequestMessage = request };
+        }
+
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            var answer = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            await PersistAsync(row, answer).ConfigureAwait(false);
+            response.Content = new StringContent(answer, Encoding.UTF8, "application/json");
+        }
+
+        return response;
+    }
+
+    private async Task<string?> ReadAsync(string row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var record = await table.ReadRecordAsync(RecordPartition, row, cancellationToken).ConfigureAwait(false);
+            return record?.GetDateTimeOffset("ValidUntil") > time.GetUtcNow() ? record.GetString("Body") : null;
+        }
+        catch (TokenCacheUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    private async Task PersistAsync(string row, string body)
+    {
+        try
+        {
+            var validUntil = time.GetUtcNow() + Lifetime;
+            await table.UpsertRecordAsync(new TableEntity(RecordPartition, row)
+            {
+                ["Body"] = body,
+                ["ValidUntil"] = validUntil,
+                ["ExpiresOn"] = validUntil,
+            }, CancellationToken.None).ConfigureAwait(false);
+            LogPersisted(logger);
+        }
+        catch (TokenCacheUnavailableException)
+        {
+            // The next instance asks Entra again.
+        }
+    }
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "Instance discovery metadata persisted for the next instances")]
+    private static partial void LogPersisted(ILogger logger);
+}
