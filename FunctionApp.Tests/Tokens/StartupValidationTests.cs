@@ -37,6 +37,7 @@ public sealed class StartupValidationTests
     [InlineData("Http__AttemptTimeout", "00:10:00", "AttemptTimeout")]
     [InlineData("TokenCache__EncryptionKey", null, "TokenCache__EncryptionKey is required outside Development")]
     [InlineData("TokenCache__EncryptionKey", "c2hvcnQ=", "TokenCache__EncryptionKey must be the base64 of exactly 32 bytes")]
+    [InlineData("TokenCache__EncryptionKey", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/token-cache-key)", "TokenCache__EncryptionKey is a Key Vault reference that did not resolve")]
     public void A_bad_setting_stops_the_app_at_start_with_a_message_naming_it(string setting, string? value, string message)
     {
         var settings = ValidSettings();
