@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static TokenFunctions.Tests.Infrastructure.ArmExpressionParser;
 
 namespace TokenFunctions.Tests.Infrastructure;
 
@@ -22,7 +23,7 @@ internal sealed class ArmExpressionEvaluator(
     public JsonNode? Evaluate(JsonNode? node, IReadOnlyDictionary<string, JsonNode?>? lambdaScope = null) => node switch
     {
         JsonValue value when value.TryGetValue(out string? text) && IsExpression(text) =>
-            Evaluate(new Parser(text[1..^1]).ParseAll(), lambdaScope ?? Empty),
+            Evaluate(Parse(text[1..^1]), lambdaScope ?? Empty),
         JsonValue value when value.TryGetValue(out string? text) && text.StartsWith("[[", StringComparison.Ordinal) => text[1..],
         JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(
             Evaluate(JsonValue.Create(p.Key), lambdaScope)!.GetValue<string>(), Evaluate(p.Value, lambdaScope)))),
@@ -63,8 +64,8 @@ internal sealed class ArmExpressionEvaluator(
     private JsonNode? Evaluate(Expression expression, IReadOnlyDictionary<string, JsonNode?> scope) => expression switch
     {
         Literal literal => literal.Value?.DeepClone(),
-        Member member => Property(Evaluate(member.Target, scope), member.Name),
-        Index index => Evaluate(index.Key, scope) is JsonValue key && key.TryGetValue(out string? name)
+        MemberAccess member => Property(Evaluate(member.Target, scope), member.Name),
+        IndexAccess index => Evaluate(index.Key, scope) is JsonValue key && key.TryGetValue(out string? name)
             ? Property(Evaluate(index.Target, scope), name)
             : Evaluate(index.Target, scope)?.AsArray()[Integer(Evaluate(index.Key, scope))]?.DeepClone(),
         Call call => Invoke(call, scope),
@@ -241,114 +242,5 @@ internal sealed class ArmExpressionEvaluator(
                           ?? throw new InvalidOperationException($"No module '{module}' with outputs in the template.");
             return new JsonObject(outputs.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)new JsonObject { ["value"] = moduleOutput(module, o.Key) })));
         }
-    }
-
-    private abstract record Expression;
-
-    private sealed record Literal(JsonNode? Value) : Expression;
-
-    private sealed record Call(string Name, IReadOnlyList<Expression> Arguments) : Expression;
-
-    private sealed record Member(Expression Target, string Name) : Expression;
-
-    private sealed record Index(Expression Target, Expression Key) : Expression;
-
-    /// <summary>expression := primary ( '.' name | '[' expression ']' )*; primary := 'string' | number | name '(' arguments ')'.</summary>
-    private sealed class Parser(string text)
-    {
-        private int _at;
-
-        public Expression ParseAll()
-        {
-            var expression = ParseExpression();
-            SkipSpace();
-            return _at == text.Length ? expression : throw Error("end of expression");
-        }
-
-        private Expression ParseExpression()
-        {
-            var expression = ParsePrimary();
-            while (true)
-            {
-                SkipSpace();
-                if (TryTake('.'))
-                {
-                    expression = new Member(expression, ParseName());
-                }
-                else if (TryTake('['))
-                {
-                    var key = ParseExpression();
-                    Expect(']');
-                    expression = new Index(expression, key);
-                }
-                else
-                {
-                    return expression;
-                }
-            }
-        }
-
-        private Expression ParsePrimary()
-        {
-            SkipSpace();
-            if (TryTake('\''))
-            {
-                var literal = new StringBuilder();
-                while (true)
-                {
-                    if (_at >= text.Length) throw Error("closing quote");
-                    var c = text[_at++];
-                    if (c != '\'') { literal.Append(c); continue; }
-                    if (_at < text.Length && text[_at] == '\'') { literal.Append('\''); _at++; continue; }
-                    return new Literal(literal.ToString());
-                }
-            }
-
-            if (_at < text.Length && (char.IsAsciiDigit(text[_at]) || text[_at] == '-'))
-            {
-                var start = _at++;
-                while (_at < text.Length && char.IsAsciiDigit(text[_at])) _at++;
-                return new Literal(int.Parse(text[start.._at], CultureInfo.InvariantCulture));
-            }
-
-            var name = ParseName();
-            Expect('(');
-            var arguments = new List<Expression>();
-            SkipSpace();
-            if (!TryTake(')'))
-            {
-                do { arguments.Add(ParseExpression()); SkipSpace(); } while (TryTake(','));
-                Expect(')');
-            }
-
-            return new Call(name, arguments);
-        }
-
-        private string ParseName()
-        {
-            SkipSpace();
-            var start = _at;
-            while (_at < text.Length && (char.IsAsciiLetterOrDigit(text[_at]) || text[_at] == '_')) _at++;
-            return _at > start ? text[start.._at] : throw Error("a name");
-        }
-
-        private void SkipSpace()
-        {
-            while (_at < text.Length && char.IsWhiteSpace(text[_at])) _at++;
-        }
-
-        private bool TryTake(char c)
-        {
-            SkipSpace();
-            if (_at < text.Length && text[_at] == c) { _at++; return true; }
-            return false;
-        }
-
-        private void Expect(char c)
-        {
-            if (!TryTake(c)) throw Error($"'{c}'");
-        }
-
-        private FormatException Error(string expected) => new($"Expected {expected} at {_at} in [{text}].");
     }
 }
