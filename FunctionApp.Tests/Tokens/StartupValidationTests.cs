@@ -47,6 +47,7 @@ public sealed class StartupValidationTests
     [InlineData("Clients__orders__ExcludeScopes__0", "User.Read", "cannot be excluded")]
     [InlineData("Clients__orders__Certificate__KeyVaultUri", "https://v.vault.azure.net/", "exactly one credential")]
     [InlineData("TokenCache__EncryptionKey", "c2hvcnQ=", "TokenCache__EncryptionKey must be the base64 of exactly 32 bytes")]
+    [InlineData("TokenCache__EncryptionKey", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/token-cache-key)", "TokenCache__EncryptionKey is a Key Vault reference that did not resolve")]
     public void A_bad_setting_stops_the_app_at_start_with_a_message_naming_it(string setting, string? value, string message)
     {
         var settings = ValidSettings();

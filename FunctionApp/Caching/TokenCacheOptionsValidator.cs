@@ -19,6 +19,11 @@ internal sealed class TokenCacheOptionsValidator(IConfiguration configuration) :
                 failures.Add("TokenCache__EncryptionKey is required outside Development: the base64 of 32 random bytes (for example: openssl rand -base64 32), kept in Key Vault.");
             }
         }
+        else if (options.EncryptionKey.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+        {
+            // App Service leaves a Key Vault reference it cannot resolve as it is: say so, not "bad base64".
+            failures.Add("TokenCache__EncryptionKey is a Key Vault reference that did not resolve: create the secret it names (the base64 of 32 random bytes) and let the app's identity read it (Key Vault Secrets User); see docs/deploy.md.");
+        }
         else if (!CacheEntryCipher.IsValidKey(options.EncryptionKey))
         {
             failures.Add("TokenCache__EncryptionKey must be the base64 of exactly 32 bytes.");

@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
@@ -42,7 +43,13 @@ public static class TokenCoreServiceCollectionExtensions
             .ValidateOnStart();
 
         services.AddOptions<TableStorageOptions>()
-            .Configure(o => o.ConnectionString = configuration[TableStorageOptions.ConnectionSettingName])
+            .Configure(o =>
+            {
+                o.ConnectionString = configuration[TableStorageOptions.ConnectionSettingName];
+                o.AccountName = configuration[TableStorageOptions.AccountNameSettingName];
+                o.TableServiceUri = configuration[TableStorageOptions.TableServiceUriSettingName];
+                o.ClientId = configuration[TableStorageOptions.ClientIdSettingName];
+            })
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
@@ -104,7 +111,22 @@ public static class TokenCoreServiceCollectionExtensions
             tableOptions.Retry.MaxRetries = 1;
             tableOptions.Retry.Delay = TimeSpan.FromMilliseconds(50);
             tableOptions.Retry.NetworkTimeout = cache.OperationTimeout;
-            return new TableServiceClient(storage.ConnectionString, tableOptions);
+            if (storage.IdentityEndpoint is not { } endpoint)
+            {
+                return new TableServiceClient(storage.ConnectionString, tableOptions);
+            }
+
+            // Identity-based, as the host's own AzureWebJobsStorage__accountName: the app's credential,
+            // or the user-assigned identity AzureWebJobsStorage__clientId names when it is another one.
+            var credentials = sp.GetRequiredService<IOptions<CredentialOptions>>().Value;
+            var credential = string.IsNullOrEmpty(storage.ClientId) ||
+                             string.Equals(storage.ClientId, credentials.ManagedIdentityClientId, StringComparison.OrdinalIgnoreCase)
+                ? sp.GetRequiredService<TokenCredential>()
+                : AzureCredentialFactory.Create(
+                    configuration,
+                    new CredentialOptions { ManagedIdentityClientId = storage.ClientId },
+                    sp.GetRequiredService<IHttpClientFactory>());
+            return new TableServiceClient(endpoint, credential, tableOptions);
         });
 
         services.AddSingleton<CacheEntryCipher>();
