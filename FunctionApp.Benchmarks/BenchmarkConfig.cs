@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using TokenFunctions.Benchmarks.Rig;
@@ -17,14 +18,20 @@ internal static class BenchmarkConfig
     public static IConfig Create(bool smoke)
     {
         var config = DefaultConfig.Instance
-            .AddDiagnoser(MemoryDiagnoser.Default)
             .AddColumn(CategoriesColumn.Default, CallCountColumn.EntraTokenCalls, CallCountColumn.EntraOtherCalls, CallCountColumn.TableReads, CallCountColumn.TableWrites)
             .AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory)
             .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared))
             .WithOptions(ConfigOptions.JoinSummary)
             .WithArtifactsPath(OperationLog.ArtifactsPath);
 
-        if (smoke)
+        if (!smoke)
+        {
+            // Not in the smoke run: the memory diagnoser runs one more operation of every benchmark
+            // (with its iteration setup and cleanup), and some operations take seconds. The smoke run
+            // measures the one allocation it checks, the core's warm hit, itself.
+            config = config.AddDiagnoser(MemoryDiagnoser.Default);
+        }
+        else
         {
             // Every job of every class, run once, in this process: enough to prove each scenario
             // still runs and to collect its counts, in seconds rather than minutes.
@@ -53,6 +60,19 @@ internal sealed class ColdStartConfig : ManualConfig
         .WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(30)
         .WithInvocationCount(1).WithUnrollFactor(1)
         .WithId("Cold"));
+}
+
+/// <summary>
+/// One cold request per iteration, seconds long (the baseline is cut off at 15 s): the monitoring
+/// strategy (no jitting or overhead iterations, which would each cost a whole operation), one warm-up.
+/// </summary>
+internal sealed class RegionalOutageConfig : ManualConfig
+{
+    public RegionalOutageConfig() => AddJob(Job.Default
+        .WithStrategy(RunStrategy.Monitoring)
+        .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3)
+        .WithInvocationCount(1).WithUnrollFactor(1)
+        .WithId("Outage"));
 }
 
 /// <summary>One herd of 1,000 callers per iteration; the counts are the point, so few iterations.</summary>

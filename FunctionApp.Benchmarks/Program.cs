@@ -12,7 +12,7 @@ public static class Program
 {
     private const int FreshProcessRuns = 10;
 
-    internal static readonly Type[] Benchmarks = [typeof(WarmHitBenchmarks), typeof(ColdStartBenchmarks), typeof(HerdBenchmarks)];
+    internal static readonly Type[] Benchmarks = [typeof(WarmHitBenchmarks), typeof(ColdStartBenchmarks), typeof(HerdBenchmarks), typeof(RegionalOutageBenchmarks)];
 
     public static async Task<int> Main(string[] args)
     {
@@ -31,6 +31,13 @@ public static class Program
         var summaries = BenchmarkSwitcher.FromTypes(Benchmarks)
             .Run(args.Length == 0 ? ["--filter", "*"] : args, BenchmarkConfig.Create(smoke: false))
             .ToList();
+
+        // (e) in detail: how each operation ended and which hosts its token requests went to.
+        if (RegionalOutageBenchmarks.Read(nameof(RegionalOutageBenchmarks.Core)).Count + RegionalOutageBenchmarks.Read(nameof(RegionalOutageBenchmarks.Msal_regional)).Count > 0)
+        {
+            Console.WriteLine("// * Cold request, regional endpoint black-holed *");
+            Console.WriteLine(RegionalOutageBenchmarks.Table());
+        }
 
         // (c) again in new OS processes, which BenchmarkDotNet's in-process iterations cannot show.
         var rig = await BenchmarkRig.SharedAsync();

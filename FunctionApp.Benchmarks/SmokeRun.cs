@@ -37,6 +37,18 @@ internal static class SmokeRun
             var herd = OperationLog.Read(OperationLog.Key(typeof(HerdBenchmarks), nameof(HerdBenchmarks.Core)));
             checks.Add(new Check($"core herd of {HerdBenchmarks.Callers} sends exactly 1 token request to Entra", herd.Count > 0 && herd.All(c => c.EntraTokenCalls == 1), Describe(herd)));
 
+            var outage = RegionalOutageBenchmarks.Read(nameof(RegionalOutageBenchmarks.Core));
+            Console.WriteLine("// smoke: cold request, regional endpoint black-holed:");
+            Console.WriteLine(RegionalOutageBenchmarks.Table());
+            checks.Add(new Check(
+                $"core cold request with {BenchmarkRig.RegionalHost} black-holed gets a token from Entra via the global endpoint",
+                outage.Count > 0 && outage.All(o => o.Kind == OutcomeKind.Token && o.GlobalTokenCalls == 1),
+                DescribeOutcomes(outage)));
+            checks.Add(new Check(
+                $"core cold request with the region black-holed tried {BenchmarkRig.RegionalHost} first, once",
+                outage.Count > 0 && outage.All(o => o.RegionalTokenCalls == 1),
+                DescribeOutcomes(outage)));
+
             checks.AddRange(await WarmHitChecksAsync());
 
             var fresh = await FreshProcessColdStart.CompareAsync(await BenchmarkRig.SharedAsync(), runs: 2);
@@ -52,6 +64,8 @@ internal static class SmokeRun
                 ("cold start, Id.Web adapter", typeof(ColdStartBenchmarks), nameof(ColdStartBenchmarks.IdWeb_adapter)),
                 ("herd, MSAL.NET", typeof(HerdBenchmarks), nameof(HerdBenchmarks.Msal_in_memory)),
                 ("herd, Id.Web adapter", typeof(HerdBenchmarks), nameof(HerdBenchmarks.IdWeb_adapter)),
+                ("region black-holed, MSAL.NET", typeof(RegionalOutageBenchmarks), nameof(RegionalOutageBenchmarks.Msal_regional)),
+                ("region black-holed, MSAL.NET with a 2 s HttpClient timeout", typeof(RegionalOutageBenchmarks), nameof(RegionalOutageBenchmarks.Msal_regional_2s_timeout)),
             })
             {
                 Console.WriteLine($"// smoke: {name}: {Describe(OperationLog.Read(OperationLog.Key(benchmarks, method)))}");
@@ -119,6 +133,9 @@ internal static class SmokeRun
 
     private static string Describe(IReadOnlyList<OperationCounts> counts) =>
         counts.Count == 0 ? "no operation recorded" : $"{counts.Count} op(s): " + string.Join("; ", counts.Distinct().Select(c => c.ToString()));
+
+    private static string DescribeOutcomes(IReadOnlyList<Outcome> outcomes) =>
+        outcomes.Count == 0 ? "no operation recorded" : $"{outcomes.Count} op(s): " + string.Join("; ", outcomes.Select(o => o.ToString()));
 
     private sealed record Check(string Name, bool Passed, string Detail);
 }

@@ -11,6 +11,12 @@ namespace TokenFunctions.Benchmarks.Rig;
 /// </summary>
 internal sealed class BenchmarkRig
 {
+    /// <summary>The one Azure region the rig routes ({region}.login.microsoft.com to the fake Entra ID).</summary>
+    public const string Region = "westus2";
+
+    /// <summary>The regional host MSAL (and the core) send a <see cref="Region"/> client's token requests to.</summary>
+    public const string RegionalHost = Region + ".login.microsoft.com";
+
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static BenchmarkRig? s_shared;
 
@@ -56,6 +62,7 @@ internal sealed class BenchmarkRig
             {
                 var azurite = await AzuriteServer.StartAsync().ConfigureAwait(false);
                 var scenario = await EntraScenario.StartAsync(azurite).ConfigureAwait(false);
+                scenario.Entra.RouteEntraHosts(scenario.Routing, Region);
                 // Required by the product soon; ignored where it is not read yet.
                 scenario.Settings["TokenCache__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
                 s_shared = new BenchmarkRig(azurite, scenario);

@@ -51,11 +51,17 @@ internal sealed class Contenders
     /// <summary>
     /// A new instance of the Function App's token core over <paramref name="table"/>: the same
     /// registration <c>Program.cs</c> uses (through the test rig's <see cref="AppProcess"/>), logging
-    /// at Information as the Functions host does, with its Table requests counted.
+    /// at Information as the Functions host does, with its Table requests counted. With
+    /// <paramref name="azureRegion"/>, the client's <c>AzureRegion</c> setting names that region.
     /// </summary>
-    public AppProcess StartCore(string table, TableTraffic traffic)
+    public AppProcess StartCore(string table, TableTraffic traffic, string? azureRegion = null)
     {
         var settings = new Dictionary<string, string?>(_settings) { ["TokenCache__TableName"] = table };
+        if (azureRegion is not null)
+        {
+            settings[$"Clients__{Client}__AzureRegion"] = azureRegion;
+        }
+
         return AppProcess.Start(settings, _routing, configure: services =>
         {
             services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information));
@@ -67,18 +73,27 @@ internal sealed class Contenders
     public static ConfidentialClient ClientOf(AppProcess process) =>
         process.Clients.TryGet(Client, out var client) ? client : throw new InvalidOperationException($"Client {Client} is not configured.");
 
-    public RoutedMsalHttpClientFactory NewMsalHttpClientFactory() => new(_routing);
+    /// <summary>MSAL's HttpClient, routed; HttpClient's default timeout (100 s) unless <paramref name="timeout"/> is given.</summary>
+    public RoutedMsalHttpClientFactory NewMsalHttpClientFactory(TimeSpan? timeout = null) => new(_routing, timeout);
 
     /// <summary>
     /// A plain MSAL.NET confidential client for the same app registration, with MSAL's default
-    /// in-memory token cache, as its documentation builds one.
+    /// in-memory token cache, as its documentation builds one; with <paramref name="azureRegion"/>,
+    /// <c>WithAzureRegion(azureRegion)</c>, as MSAL's documentation enables regional endpoints.
     /// </summary>
-    public IConfidentialClientApplication NewMsalApplication(RoutedMsalHttpClientFactory http) =>
-        ConfidentialClientApplicationBuilder.Create(ClientId)
+    public IConfidentialClientApplication NewMsalApplication(RoutedMsalHttpClientFactory http, string? azureRegion = null)
+    {
+        var builder = ConfidentialClientApplicationBuilder.Create(ClientId)
             .WithAuthority(Authority)
             .WithCertificate(_certificate.Value)
-            .WithHttpClientFactory(http)
-            .Build();
+            .WithHttpClientFactory(http);
+        if (azureRegion is not null)
+        {
+            builder = builder.WithAzureRegion(azureRegion);
+        }
+
+        return builder.Build();
+    }
 
     /// <summary>The HttpClient of the baseline's Table client: a new one per instance, routed, counted.</summary>
     public HttpClient NewTableHttpClient(TableTraffic traffic)

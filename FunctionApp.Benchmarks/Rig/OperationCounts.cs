@@ -34,7 +34,7 @@ internal static class OperationLog
 
     public static string ArtifactsPath => Path.Combine(RepositoryRoot.FullPath, "BenchmarkDotNet.Artifacts");
 
-    private static string Folder => Path.Combine(ArtifactsPath, "counts");
+    internal static string Folder => Path.Combine(ArtifactsPath, "counts");
 
     public static string Key(Type benchmarks, string method) => $"{benchmarks.Name}.{method}";
 
