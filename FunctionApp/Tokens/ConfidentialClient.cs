@@ -112,10 +112,16 @@ public sealed partial class ConfidentialClient
             return new(ready);
         }
 
-        return new(ObserveAsync(ClientCredentialsFlow, scopes, () => claimsChallenge is not null
-            ? AcquireFromMsalAsync(key, scopes, claimsChallenge, cancellationToken)
-            : JoinFlightAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None), cancellationToken)));
+        return new(AcquireForClientOnMissAsync(key, scopes, claimsChallenge, cancellationToken));
     }
+
+    // Kept out of the method above: its lambdas capture the parameters, and a closure there would be
+    // allocated on every call, hits included.
+    private Task<TokenResult> AcquireForClientOnMissAsync(
+        string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
+        ObserveAsync(ClientCredentialsFlow, scopes, () => claimsChallenge is not null
+            ? AcquireFromMsalAsync(key, scopes, claimsChallenge, cancellationToken)
+            : JoinFlightAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None), cancellationToken));
 
     /// <summary>
     /// For the pre-warm timer: makes sure a token for <paramref name="scopes"/> has at least
@@ -166,13 +172,17 @@ public sealed partial class ConfidentialClient
             return new(ready);
         }
 
-        return new(ObserveAsync(OnBehalfOfFlow, scopes, () => claimsChallenge is not null
+        return new(AcquireOnBehalfOfOnMissAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken));
+    }
+
+    private Task<TokenResult> AcquireOnBehalfOfOnMissAsync(
+        string key, string assertionHash, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
+        ObserveAsync(OnBehalfOfFlow, scopes, () => claimsChallenge is not null
             ? AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken)
             : JoinFlightAsync(
                 "obo\n" + key,
                 () => AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge: null, CancellationToken.None),
-                cancellationToken)));
-    }
+                cancellationToken));
 
     /// <summary>The request activity, the per-request metric and the debug line around one cache miss.</summary>
     private async Task<TokenResult> ObserveAsync(string flow, IReadOnlyList<string> scopes, Func<Task<TokenResult>> acquire)
