@@ -55,11 +55,9 @@ public sealed partial class ConfidentialClient
         string name,
         ConfidentialClientOptions options,
         ICertificateSource? certificates,
+        EntraExchange exchange,
         MsalApplicationFactory applications,
         TokenCacheTable table,
-        RegionResolver regions,
-        EntraThrottle throttle,
-        EntraHttpOptions http,
         TokenTelemetry telemetry,
         TimeProvider time,
         ILogger logger)
@@ -67,12 +65,12 @@ public sealed partial class ConfidentialClient
         Name = name;
         _options = options;
         _certificates = certificates;
+        _exchange = exchange;
         _applications = applications;
         _table = table;
         _telemetry = telemetry;
         _time = time;
         _logger = logger;
-        _exchange = new EntraExchange(name, options, certificates, applications, table, regions, throttle, http, telemetry, time, logger);
         Tenant = AuthorityTenant.Of(options.Authority ?? options.OidcAuthority!);
         _tablePartition = CacheKeys.AppTokenPartition(name, options.ClientId, Tenant);
     }

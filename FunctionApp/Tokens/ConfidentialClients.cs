@@ -34,18 +34,9 @@ public sealed class ConfidentialClients : IDisposable
                 _owned.Add(disposable);
             }
 
-            _clients[name] = new ConfidentialClient(
-                name,
-                settings,
-                certificateSource,
-                applications,
-                table,
-                regions,
-                throttle,
-                http.Value,
-                telemetry,
-                time,
-                loggers.CreateLogger($"TokenFunctions.Clients.{name}"));
+            var logger = loggers.CreateLogger($"TokenFunctions.Clients.{name}");
+            var exchange = new EntraExchange(name, settings, certificateSource, applications, table, regions, throttle, http.Value, telemetry, time, logger);
+            _clients[name] = new ConfidentialClient(name, settings, certificateSource, exchange, applications, table, telemetry, time, logger);
         }
     }
 
