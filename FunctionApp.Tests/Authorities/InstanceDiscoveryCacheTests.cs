@@ -31,6 +31,30 @@ public sealed class InstanceDiscoveryCacheTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_discovery_record_the_broker_did_not_seal_is_ignored()
+    {
+        await using var scenario = await EntraScenario.StartAsync(azurite.Server);
+        await using (var a = scenario.StartProcess())
+        {
+            await a.Services.GetRequiredService<IHttpClientFactory>().CreateClient(EntraHttpOptions.ClientName).GetStringAsync(new Uri(Discovery));
+        }
+
+        // Someone with write access to the Table replaces the record with metadata naming their host.
+        var table = scenario.Table(azurite.Server);
+        await foreach (var record in table.QueryAsync<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == "broker"))
+        {
+            record["Payload"] = System.Text.Encoding.UTF8.GetBytes("""{"Body":"{\"metadata\":[{\"preferred_network\":\"evil.example\"}]}","ValidUntil":"2999-01-01T00:00:00Z"}""");
+            await table.UpdateEntityAsync(record, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+        }
+
+        await using var b = scenario.StartProcess();
+        var answer = await b.Services.GetRequiredService<IHttpClientFactory>().CreateClient(EntraHttpOptions.ClientName).GetStringAsync(new Uri(Discovery));
+
+        Assert.DoesNotContain("evil.example", answer, StringComparison.Ordinal);
+        Assert.Equal(2, scenario.Entra.Calls.Where(c => c.Key.Contains("/common/discovery/instance", StringComparison.Ordinal)).Sum(c => c.Value));
+    }
+
+    [Fact]
     public async Task Other_requests_pass_through_untouched()
     {
         await using var scenario = await EntraScenario.StartAsync(azurite.Server);

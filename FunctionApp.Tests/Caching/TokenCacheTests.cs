@@ -232,6 +232,25 @@ public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_past_its_refresh_point_is_still_served_when_entra_fails_to_refresh_it()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        _scenario.Entra.Time = time;
+        _scenario.Entra.RefreshIn = TimeSpan.FromMinutes(10);
+        await using var app = _scenario.StartProcess(time);
+        var client = app.Client(EntraScenario.Client);
+        var first = await client.AcquireTokenForClientAsync(Scopes, null, default);
+
+        time.Advance(TimeSpan.FromMinutes(15)); // past refresh_in, 45 minutes before expiry
+        _scenario.Entra.Fault = _ => FakeResponse.EntraError(System.Net.HttpStatusCode.BadGateway, "server_error", 50000, "AADSTS50000: unavailable.");
+        var during = await client.AcquireTokenForClientAsync(Scopes, null, default);
+
+        Assert.True(during.Succeeded, during.Error?.Description);
+        Assert.Equal(first.Token!.Value, during.Token!.Value);
+        Assert.Contains(app.Logs.Lines, l => l.EventId.Id == 1007);
+    }
+
+    [Fact]
     public async Task A_claims_challenge_bypasses_the_cache_and_its_token_replaces_the_cached_one()
     {
         await using var app = _scenario.StartProcess();

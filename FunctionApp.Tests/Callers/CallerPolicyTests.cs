@@ -37,6 +37,7 @@ public sealed class CallerPolicyTests(AzuriteFixture azurite) : IAsyncLifetime
         { "caller allowed by object id", "api://reports/.default", true, $"oid={ReportsObject}", 200 },
         { "unknown caller", EntraScenario.Scope, true, "appid=33333333-3333-3333-3333-333333333333", 403 },
         { "unreadable principal header", EntraScenario.Scope, true, "garbage", 401 },
+        { "a user's delegated token through the allowed app", EntraScenario.Scope, true, $"appid={OrdersApp};scp=user_impersonation", 403 },
     };
 
     [Theory]
@@ -78,11 +79,11 @@ public sealed class CallerPolicyTests(AzuriteFixture azurite) : IAsyncLifetime
             return "%%%not-base64%%%";
         }
 
-        var (type, value) = (principal.Split('=')[0], principal.Split('=')[1]);
+        var claims = principal.Split(';').Select(c => new { typ = c.Split('=')[0], val = c.Split('=')[1] }).Append(new { typ = "ver", val = "1.0" });
         var json = JsonSerializer.Serialize(new
         {
             auth_typ = "aad",
-            claims = new[] { new { typ = type, val = value }, new { typ = "ver", val = "1.0" } },
+            claims,
             name_typ = "name",
             role_typ = "roles",
         });

@@ -113,7 +113,7 @@ public sealed class MalformedRequestTests(AzuriteFixture azurite) : IAsyncLifeti
             yield return ($"random bytes #{i}", client, contentTypes[i % contentTypes.Length], bytes);
         }
 
-        string[] values = ["null", "true", "false", "0", "-1", "1e309", "\"\"", "\"x\"", "[]", "{}", "[null]", "[1,2]", "[[\"a\"]]", "[{}]", "{\"a\":1}", "\"api://x/.default\"", "[\"\\u0000\"]", "[\"a\\tb\"]", "[\"" + new string('s', 600) + "\"]"];
+        string[] values = ["null", "true", "false", "0", "-1", "1e309", "\"\"", "\"x\"", "[]", "{}", "[null]", "[1,2]", "[[\"a\"]]", "[{}]", "{\"a\":1}", "\"api://x/.default\"", "[\"\\u0000\"]", "[\"a\\tb\"]", "[\"\\ud800\"]", "\"\\udc00x\"", "[\"" + new string('s', 600) + "\"]"];
         foreach (var value in values)
         {
             yield return ($"scopes = {Truncate(value)}", client, "application/json", Encoding.UTF8.GetBytes($"{{\"scopes\": {value}}}"));

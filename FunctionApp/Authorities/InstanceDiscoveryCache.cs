@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Azure.Data.Tables;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using TokenFunctions.Caching;
 
@@ -47,8 +47,15 @@ internal sealed partial class InstanceDiscoveryCache(TokenCacheTable table, Time
     {
         try
         {
-            var record = await table.ReadRecordAsync(RecordPartition, row, cancellationToken).ConfigureAwait(false);
-            return record?.GetDateTimeOffset("ValidUntil") > time.GetUtcNow() ? record.GetString("Body") : null;
+            // Sealed: MSAL sends credentials to the host this metadata names, so only the broker's own
+            // answer is trusted, never something else written into the Table.
+            if (await table.ReadSealedRecordAsync(RecordPartition, row, cancellationToken).ConfigureAwait(false) is not { } payload)
+            {
+                return null;
+            }
+
+            var record = JsonSerializer.Deserialize<PersistedDiscovery>(payload);
+            return record is not null && record.ValidUntil > time.GetUtcNow() ? record.Body : null;
         }
         catch (TokenCacheUnavailableException)
         {
@@ -61,12 +68,8 @@ internal sealed partial class InstanceDiscoveryCache(TokenCacheTable table, Time
         try
         {
             var validUntil = time.GetUtcNow() + Lifetime;
-            await table.UpsertRecordAsync(new TableEntity(RecordPartition, row)
-            {
-                ["Body"] = body,
-                ["ValidUntil"] = validUntil,
-                ["ExpiresOn"] = validUntil,
-            }, CancellationToken.None).ConfigureAwait(false);
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new PersistedDiscovery(body, validUntil));
+            await table.WriteSealedRecordAsync(RecordPartition, row, payload, validUntil, CancellationToken.None).ConfigureAwait(false);
             LogPersisted(logger);
         }
         catch (TokenCacheUnavailableException)
@@ -74,6 +77,8 @@ internal sealed partial class InstanceDiscoveryCache(TokenCacheTable table, Time
             // The next instance asks Entra again.
         }
     }
+
+    private sealed record PersistedDiscovery(string Body, DateTimeOffset ValidUntil);
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "Instance discovery metadata persisted for the next instances")]
     private static partial void LogPersisted(ILogger logger);

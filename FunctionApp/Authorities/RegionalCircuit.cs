@@ -61,6 +61,15 @@ internal sealed partial class RegionalCircuit(string client, int threshold, Time
         }
     }
 
+    /// <summary>A probe that ended without telling whether the region works: the next request may probe again.</summary>
+    public void ReleaseProbe()
+    {
+        lock (_gate)
+        {
+            _probing = false;
+        }
+    }
+
     public void RecordFailure()
     {
         lock (_gate)

@@ -152,6 +152,30 @@ internal sealed partial class TokenCacheTable
             }
         }, cancellationToken);
 
+    /// <summary>
+    /// Reads a record the broker sealed with <see cref="WriteSealedRecordAsync"/>: its payload, or null
+    /// when there is none or it does not open (written by anyone but the broker, or moved).
+    /// </summary>
+    public async Task<byte[]?> ReadSealedRecordAsync(string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        var record = await ReadRecordAsync(partitionKey, rowKey, cancellationToken).ConfigureAwait(false);
+        return record?.GetBinary(PayloadProperty) is { } sealedPayload
+            ? _cipher.TryOpen(sealedPayload, record.GetString(KeyIdProperty), new CacheEntryKey(partitionKey, rowKey))
+            : null;
+    }
+
+    /// <summary>
+    /// Writes a record whose content the broker acts on (discovery metadata, throttling): sealed like
+    /// the tokens, because whoever can write the Table must not be able to steer the broker.
+    /// </summary>
+    public Task WriteSealedRecordAsync(string partitionKey, string rowKey, byte[] payload, DateTimeOffset expiresOn, CancellationToken cancellationToken) =>
+        UpsertRecordAsync(new TableEntity(partitionKey, rowKey)
+        {
+            [PayloadProperty] = _cipher.Seal(payload, new CacheEntryKey(partitionKey, rowKey)),
+            [KeyIdProperty] = _cipher.CurrentKeyId,
+            [ExpiresOnProperty] = expiresOn,
+        }, cancellationToken);
+
     /// <summary>Writes such a record, or merges its properties into an existing entity (last writer wins: it holds no tokens).</summary>
     public Task UpsertRecordAsync(TableEntity record, CancellationToken cancellationToken) =>
         RunAsync("write_record", async ct =>

@@ -37,7 +37,9 @@ public sealed class CallerPolicy
                 $"Client '{client}' serves only known callers: call it with an Entra token through the app's authentication.");
         }
 
-        var entry = allowed.FirstOrDefault(a => caller.ApplicationId is not null && a.Id.Equals(caller.ApplicationId, StringComparison.OrdinalIgnoreCase))
+        // An application is matched on its app id only when it calls as itself: a user's delegated token
+        // obtained through an allowed app must not inherit that app's access.
+        var entry = allowed.FirstOrDefault(a => caller.IsApplication && caller.ApplicationId is not null && a.Id.Equals(caller.ApplicationId, StringComparison.OrdinalIgnoreCase))
                     ?? allowed.FirstOrDefault(a => caller.ObjectId is not null && a.Id.Equals(caller.ObjectId, StringComparison.OrdinalIgnoreCase));
         if (entry is null)
         {

@@ -8,12 +8,13 @@ namespace TokenFunctions.Callers;
 /// Who is calling, as App Service Authentication says in <c>X-MS-CLIENT-PRINCIPAL</c>: the calling
 /// application's id (<c>appid</c>, or <c>azp</c> in v2 tokens) and its object id (<c>oid</c>).
 /// </summary>
-public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId)
+public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId, bool IsApplication)
 {
     public const string HeaderName = "X-MS-CLIENT-PRINCIPAL";
 
     private const int MaxHeaderLength = 32 * 1024;
     private const string ObjectIdClaimType = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+    private const string ScopeClaimType = "http://schemas.microsoft.com/identity/claims/scope";
 
     /// <summary>
     /// The principal the platform put on the request, or null. The header is only trusted when the
@@ -35,7 +36,8 @@ public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId)
                 return null;
             }
 
-            string? appId = null, azp = null, oid = null;
+            string? appId = null, azp = null, oid = null, idtyp = null;
+            var delegated = false;
             foreach (var claim in claims.EnumerateArray())
             {
                 if (claim.ValueKind != JsonValueKind.Object ||
@@ -50,10 +52,14 @@ public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId)
                     case "appid": appId = value.GetString(); break;
                     case "azp": azp = value.GetString(); break;
                     case "oid" or ObjectIdClaimType: oid = value.GetString(); break;
+                    case "idtyp": idtyp = value.GetString(); break;
+                    case "scp" or ScopeClaimType: delegated = true; break;
                 }
             }
 
-            var principal = new CallerPrincipal(appId ?? azp, oid);
+            // A user's token carries scopes (scp); an application's does not (and v2 says idtyp=app).
+            var isApplication = idtyp == "app" || (!delegated && idtyp is null);
+            var principal = new CallerPrincipal(appId ?? azp, oid, isApplication);
             return principal.ApplicationId is null && principal.ObjectId is null ? null : principal;
         }
         catch (Exception ex) when (ex is FormatException or JsonException or DecoderFallbackException)

@@ -53,31 +53,39 @@ internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? Claims
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                return Invalid("The request body must be a JSON object.");
-            }
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    return Invalid("The request body must be a JSON object.");
+                }
 
-            var scopes = ParseScopes(root, out var scopesError);
-            if (scopesError is not null)
+                var scopes = ParseScopes(root, out var scopesError);
+                if (scopesError is not null)
+                {
+                    return Invalid(scopesError);
+                }
+
+                var claims = ParseClaimsChallenge(root, out var claimsError);
+                if (claimsError is not null)
+                {
+                    return Invalid(claimsError);
+                }
+
+                string? assertion = null;
+                if (onBehalfOf && (assertion = ParseUserAssertion(root, out var assertionError)) is null)
+                {
+                    return Invalid(assertionError!);
+                }
+
+                return new(new TokenRequest(scopes!, claims, assertion), null);
+            }
+            catch (InvalidOperationException)
             {
-                return Invalid(scopesError);
+                // A string escape JSON allows but UTF-16 cannot hold (a lone surrogate such as \ud800).
+                return Invalid("A string in the request body is not valid Unicode (an unpaired surrogate escape).");
             }
-
-            var claims = ParseClaimsChallenge(root, out var claimsError);
-            if (claimsError is not null)
-            {
-                return Invalid(claimsError);
-            }
-
-            string? assertion = null;
-            if (onBehalfOf && (assertion = ParseUserAssertion(root, out var assertionError)) is null)
-            {
-                return Invalid(assertionError!);
-            }
-
-            return new(new TokenRequest(scopes!, claims, assertion), null);
         }
     }
 

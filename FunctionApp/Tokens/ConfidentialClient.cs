@@ -144,9 +144,14 @@ public sealed partial class ConfidentialClient
 
         var refreshed = await JoinFlightAsync(
             key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None, LivesLongEnough), cancellationToken).ConfigureAwait(false);
-        return refreshed.Succeeded
-            ? new PrewarmOutcome(refreshed.Token.Source == TokenSource.IdentityProvider ? PrewarmState.Refreshed : PrewarmState.Fresh, null)
-            : new PrewarmOutcome(PrewarmState.Failed, refreshed.Error);
+        return refreshed switch
+        {
+            { Succeeded: false } => new PrewarmOutcome(PrewarmState.Failed, refreshed.Error),
+            { Token.Source: TokenSource.IdentityProvider } => new PrewarmOutcome(PrewarmState.Refreshed, null),
+            _ when LivesLongEnough(refreshed.Token!) => new PrewarmOutcome(PrewarmState.Fresh, null),
+            // Entra failed and the still-valid token was kept: the target is not warm.
+            _ => new PrewarmOutcome(PrewarmState.Failed, new TokenError(TokenErrorKind.UpstreamFailure, "temporarily_unavailable", "The token could not be refreshed.")),
+        };
     }
 
     /// <summary>

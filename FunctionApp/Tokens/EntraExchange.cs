@@ -146,11 +146,23 @@ internal sealed partial class EntraExchange
         var token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: false, cancellationToken).ConfigureAwait(false);
         if (token.Source == TokenSource.Cache && !isFresh(token))
         {
-            token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: true, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                token = await ExecuteAsync(partition, scopes, claimsChallenge, forceRefresh: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MsalException or HttpRequestException or OperationCanceledException or CredentialUnavailableException or EntraThrottledException
+                && IsStillValid(token))
+            {
+                // Due (past its refresh point, or short of the pre-warm threshold) but still valid by
+                // MSAL's rules: an Entra failure must not turn a usable token into an outage.
+                LogServedDueToken(_logger, _client, ex.GetType().Name);
+            }
         }
 
         return token;
     }
+
+    private bool IsStillValid(AccessToken token) => _time.GetUtcNow() < token.ExpiresOn - TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// An on-behalf-of token, through one short-lived MSAL application per user assertion bound to
@@ -194,13 +206,33 @@ internal sealed partial class EntraExchange
             try
             {
                 var token = await ExecuteOnceAsync(partition.Regional(name), partition.Key, scopes, claimsChallenge, forceRefresh, attempt.Token).ConfigureAwait(false);
-                Circuit.RecordSuccess();
+                if (token.Source == TokenSource.IdentityProvider)
+                {
+                    Circuit.RecordSuccess();
+                }
+                else
+                {
+                    Circuit.ReleaseProbe(); // a cache hit says nothing about the region
+                }
+
                 return token;
             }
             catch (Exception ex) when (!budget.IsCancellationRequested && IsRegionalOutage(ex, timer))
             {
                 Circuit.RecordFailure();
                 LogFailover(_logger, _client, name, timer.IsCancellationRequested ? "timeout" : ex is MsalServiceException { StatusCode: > 0 } service ? $"HTTP {service.StatusCode}" : ex.GetType().Name);
+            }
+            catch (MsalServiceException ex) when (ex.StatusCode is >= 400 and < 500)
+            {
+                // Entra answered from the region (a 4xx is the request's fault, not the region's).
+                Circuit.RecordSuccess();
+                throw;
+            }
+            catch
+            {
+                // Anything else (the budget, the credential, throttling) leaves the circuit as it was.
+                Circuit.ReleaseProbe();
+                throw;
             }
         }
 
@@ -346,6 +378,10 @@ internal sealed partial class EntraExchange
     [LoggerMessage(EventId = 1006, Level = LogLevel.Information,
         Message = "Entra call: client {Client}, flow {Flow}, resource {Resource}, outcome {Outcome}, {DurationMs} ms, region {Region}, correlation {CorrelationId}")]
     private static partial void LogEntraCall(ILogger logger, string client, string flow, string resource, string outcome, double durationMs, string region, string? correlationId);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning,
+        Message = "Client {Client}: refreshing a due token failed ({Failure}); the cached token, still valid, is served")]
+    private static partial void LogServedDueToken(ILogger logger, string client, string failure);
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Warning,
         Message = "Client {Client}: regional endpoint {Region} failed ({Reason}); failing over to the global endpoint")]

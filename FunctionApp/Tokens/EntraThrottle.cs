@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using TokenFunctions.Caching;
 
@@ -12,7 +11,7 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider time, ILogger<EntraThrottle> logger)
 {
-    private const string UntilProperty = "ThrottledUntil";
+    private static readonly TimeSpan MaxHoldBack = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<CacheEntryKey, DateTimeOffset> _until = new();
 
     /// <summary>Throws <see cref="EntraThrottledException"/> while this resource of this client is throttled.</summary>
@@ -26,9 +25,11 @@ internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider 
 
         try
         {
-            var record = await table.ReadRecordAsync(key.PartitionKey, RecordRow(key), cancellationToken).ConfigureAwait(false);
-            if (record?.GetDateTimeOffset(UntilProperty) is { } shared && shared > now)
+            var payload = await table.ReadSealedRecordAsync(key.PartitionKey, RecordRow(key), cancellationToken).ConfigureAwait(false);
+            if (payload is { Length: 8 } && DateTimeOffset.FromUnixTimeMilliseconds(BitConverter.ToInt64(payload)) is var shared && shared > now)
             {
+                // Bounded, whatever the record says: a throttle never holds back longer than Entra ever asks.
+                shared = shared - now > MaxHoldBack ? now + MaxHoldBack : shared;
                 _until[key] = shared;
                 throw new EntraThrottledException(shared - now);
             }
@@ -41,12 +42,15 @@ internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider 
 
     public async Task RecordAsync(CacheEntryKey key, TimeSpan retryAfter, string client)
     {
+        retryAfter = retryAfter > MaxHoldBack ? MaxHoldBack : retryAfter;
         var until = time.GetUtcNow() + retryAfter;
         _until[key] = until;
         LogThrottled(logger, client, retryAfter);
         try
         {
-            await table.UpsertRecordAsync(new TableEntity(key.PartitionKey, RecordRow(key)) { [UntilProperty] = until, ["ExpiresOn"] = until }, CancellationToken.None).ConfigureAwait(false);
+            // Sealed, so that whoever can write the Table cannot stop the broker from calling Entra.
+            await table.WriteSealedRecordAsync(
+                key.PartitionKey, RecordRow(key), BitConverter.GetBytes(until.ToUnixTimeMilliseconds()), until, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TokenCacheUnavailableException)
         {

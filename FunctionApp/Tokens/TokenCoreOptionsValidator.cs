@@ -67,6 +67,11 @@ internal sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOpti
             }
         }
 
+        if (settings.ClientClaims.Count > 0 && (hasSecret || hasOidcAuthority))
+        {
+            failures.Add($"{prefix}ClientClaims need a certificate credential with an Entra Authority: with a client secret or an OidcAuthority MSAL signs no assertion to put them in.");
+        }
+
         foreach (var claim in settings.ClientClaims.Keys.Where(c => ReservedAssertionClaims.Contains(c)))
         {
             failures.Add($"{prefix}ClientClaims__{claim}: '{claim}' is set by MSAL in every client assertion and cannot be overridden.");
