@@ -112,6 +112,24 @@ public sealed class KeyVaultCertificateTests(AzuriteFixture azurite) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_newer_version_entra_does_not_accept_yet_gives_way_to_the_previous_one()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = _scenario.StartProcess(time);
+        var client = app.Client(EntraScenario.Client);
+        await client.AcquireTokenForClientAsync(Scopes, null, default);
+        using var unregistered = _scenario.RotateCertificate(registerWithEntra: false);
+        time.Advance(TimeSpan.FromHours(6));
+        await CertificateSource(client).LastRefresh;
+
+        var response = await app.PostTokenAsync(EntraScenario.Client, new { scopes = AnotherScopes });
+
+        Assert.Equal(200, response.Status);
+        var attempts = AppRequests.Where(r => r.Form["scope"] == AnotherScopes[0]).ToList();
+        Assert.Equal([S256(unregistered), S256(_scenario.Entra.Certificate)], attempts.Select(SigningThumbprint));
+    }
+
+    [Fact]
     public async Task A_rejected_certificate_with_nothing_newer_fails_once_with_a_clear_error()
     {
         await using var app = _scenario.StartProcess();

@@ -24,6 +24,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
     private readonly Diagnostics.TokenTelemetry _telemetry;
     private readonly Lock _gate = new();
     private volatile X509Certificate2? _current;
+    private volatile X509Certificate2? _previous;
     private Task<X509Certificate2>? _loading;
     private ITimer? _refreshTimer;
     private volatile CredentialStatus _status = CredentialStatus.NotLoaded;
@@ -63,6 +64,17 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
         if (rejected is not null && latest.Thumbprint == rejected.Thumbprint)
         {
             latest.Dispose();
+
+            // The vault's newest version is the one Entra refuses: typically a rotation that reached the
+            // vault before the app registration. The version used before it, still valid, goes back in.
+            if (_previous is { } previous && previous.Thumbprint != rejected.Thumbprint && _time.GetUtcNow() < previous.NotAfter.ToUniversalTime())
+            {
+                _previous = rejected;
+                _current = previous;
+                LogRotated(_logger, _client, _name, "newest version rejected by Entra; back to the previous one");
+                return true;
+            }
+
             return false;
         }
 
@@ -139,6 +151,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
 
     private void Swap(X509Certificate2 certificate)
     {
+        _previous = _current;
         // The previous certificate is not disposed: MSAL may be signing with it right now.
         _current = certificate;
         _status = CredentialStatus.Loaded;
