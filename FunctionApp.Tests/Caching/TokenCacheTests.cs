@@ -251,6 +251,25 @@ public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Identical_claims_challenges_arriving_together_share_one_entra_call()
+    {
+        const string challenge = """{"access_token":{"xms_cc":{"values":["cp1"]}}}""";
+        var gate = new TaskCompletionSource();
+        _scenario.Entra.BeforeAnswer = (_, _) => gate.Task;
+        await using var app = _scenario.StartProcess();
+        var client = app.Client(EntraScenario.Client);
+
+        var requests = Enumerable.Range(0, 10).Select(_ => client.AcquireTokenForClientAsync(Scopes, challenge, default).AsTask()).ToList();
+        gate.SetResult();
+        var results = await Task.WhenAll(requests);
+
+        Assert.All(results, r => Assert.Equal(TokenFunctions.Tokens.TokenSource.IdentityProvider, r.Token!.Source));
+        Assert.Equal(1, _scenario.Entra.TokenCalls());
+        Assert.Equal(TokenFunctions.Tokens.TokenSource.IdentityProvider, (await client.AcquireTokenForClientAsync(Scopes, challenge, default)).Token!.Source);
+        Assert.Equal(2, _scenario.Entra.TokenCalls());
+    }
+
+    [Fact]
     public async Task A_claims_challenge_bypasses_the_cache_and_its_token_replaces_the_cached_one()
     {
         await using var app = _scenario.StartProcess();

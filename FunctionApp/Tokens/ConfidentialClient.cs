@@ -118,7 +118,8 @@ public sealed partial class ConfidentialClient
     private Task<TokenResult> AcquireForClientOnMissAsync(
         string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
         ObserveAsync(ClientCredentialsFlow, scopes, () => claimsChallenge is not null
-            ? AcquireFromMsalAsync(key, scopes, claimsChallenge, cancellationToken)
+            // Identical challenges arriving together share one Entra call too; each new one still bypasses the cache.
+            ? JoinFlightAsync(key + "\nclaims\n" + claimsChallenge, () => AcquireFromMsalAsync(key, scopes, claimsChallenge, CancellationToken.None), cancellationToken)
             : JoinFlightAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, CancellationToken.None), cancellationToken));
 
     /// <summary>
