@@ -167,8 +167,7 @@ public sealed class FakeEntraId : IAsyncDisposable
         _app.MapPost("/oauth2/token", async (HttpContext context) =>
         {
             var form = (await context.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
-            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            var request = new ReceivedTokenRequest(context.Request.Host.Host, "", form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")), headers);
+            var request = new ReceivedTokenRequest(context.Request.Host.Host, "", form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")));
             _requests.Enqueue(request);
             await (StrictOidcProblem(request) ?? IssueToken(request, form.GetValueOrDefault("client_id") ?? "")).WriteAsync(context);
         });
@@ -176,8 +175,7 @@ public sealed class FakeEntraId : IAsyncDisposable
         _app.MapPost("/{tenant}/oauth2/v2.0/token", async (string tenant, HttpContext context) =>
         {
             var form = (await context.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
-            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            var request = new ReceivedTokenRequest(context.Request.Host.Host, tenant, form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")), headers);
+            var request = new ReceivedTokenRequest(context.Request.Host.Host, tenant, form, AssertionJwt.TryParse(form.GetValueOrDefault("client_assertion")));
             _requests.Enqueue(request);
             if (Latency > TimeSpan.Zero)
             {
@@ -402,5 +400,4 @@ public sealed class FakeEntraId : IAsyncDisposable
 }
 
 /// <summary>What the fake received in one token request.</summary>
-public sealed record ReceivedTokenRequest(
-    string Host, string Tenant, IReadOnlyDictionary<string, string> Form, AssertionJwt? Assertion, IReadOnlyDictionary<string, string> Headers);
+public sealed record ReceivedTokenRequest(string Host, string Tenant, IReadOnlyDictionary<string, string> Form, AssertionJwt? Assertion);

@@ -46,9 +46,6 @@ public sealed class FakeKeyVault : IAsyncDisposable
     /// <summary>Authorized requests served, as "GET /certificates/name/" lines.</summary>
     public IReadOnlyCollection<string> Served => _served;
 
-    /// <summary>Requests answered with the 401 challenge.</summary>
-    public int Challenges { get; private set; }
-
     public static async Task<FakeKeyVault> StartAsync(string vaultName, string tenant, Func<string, bool> acceptsToken)
     {
         var app = LoopbackHost.Create();
@@ -81,7 +78,6 @@ public sealed class FakeKeyVault : IAsyncDisposable
             var authorization = context.Request.Headers.Authorization.ToString();
             if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || !AcceptsToken(authorization["Bearer ".Length..]))
             {
-                Challenges++;
                 context.Response.StatusCode = 401;
                 context.Response.Headers.WWWAuthenticate =
                     $"Bearer authorization=\"https://login.microsoftonline.com/{Tenant}\", resource=\"https://vault.azure.net\"";

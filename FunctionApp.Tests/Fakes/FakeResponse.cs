@@ -7,9 +7,6 @@ namespace TokenFunctions.Tests.Fakes;
 /// <summary>A canned HTTP answer of a fake, with Entra's error shape available.</summary>
 public sealed record FakeResponse(HttpStatusCode Status, JsonNode? Body, IReadOnlyDictionary<string, string>? Headers = null)
 {
-    /// <summary>When set, the fake waits this long (or until the client gives up) before answering.</summary>
-    public Func<CancellationToken, Task>? Delay { get; init; }
-
     public static FakeResponse Json(HttpStatusCode status, JsonNode body) => new(status, body);
 
     /// <summary>An error as Entra sends it: <c>error</c>, <c>error_description</c>, <c>error_codes</c>, ids and time.</summary>
@@ -40,11 +37,6 @@ public sealed record FakeResponse(HttpStatusCode Status, JsonNode? Body, IReadOn
 
     public async Task WriteAsync(HttpContext context)
     {
-        if (Delay is { } delay)
-        {
-            await delay(context.RequestAborted);
-        }
-
         context.Response.StatusCode = (int)Status;
         foreach (var (name, value) in Headers ?? new Dictionary<string, string>())
         {

@@ -18,9 +18,6 @@ internal sealed partial class TableAvailability(TimeProvider time, IOptions<Toke
     /// <summary>False while a recent failure says the Table should be left alone.</summary>
     public bool ShouldTry => time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _skipUntilTicks);
 
-    /// <summary>Whether the last Table call failed.</summary>
-    public bool IsDown => Volatile.Read(ref _down) == 1;
-
     /// <summary>Failed Table calls since start.</summary>
     public long Failures => Interlocked.Read(ref _failures);
 

@@ -32,8 +32,6 @@ internal sealed partial class TableCacheBinding
         _expiresNoLaterThan = expiresNoLaterThan;
     }
 
-    public CacheEntryKey Key => _key;
-
     /// <summary>How many times this binding has read its entry from the Table.</summary>
     public long Reads => Interlocked.Read(ref _reads);
 
