@@ -10,6 +10,7 @@ using Microsoft.Identity.Web.TokenCacheProviders;
 using Microsoft.Identity.Web.TokenCacheProviders.Distributed;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tests.Rig;
+using TokenFunctions.Caching;
 using TokenFunctions.Tokens;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
@@ -65,7 +66,7 @@ internal sealed class Contenders
         return AppProcess.Start(settings, _routing, configure: services =>
         {
             services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information));
-            services.AddHttpClient(TokenCoreServiceCollectionExtensions.TableHttpClientName)
+            services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName)
                 .AddHttpMessageHandler(traffic.CreateHandler);
         });
     }

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace TokenFunctions.Tests.Authorities;
 
-/// <summary>The seed's persisted HTTP cache: instance discovery is asked of Entra once, then read from the Table.</summary>
+/// <summary>The persisted HTTP cache: instance discovery is asked of Entra once, then read from the Table.</summary>
 [Collection(UsesAzurite.Name)]
 public sealed class InstanceDiscoveryCacheTests(AzuriteFixture azurite)
 {

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace TokenFunctions.Tests.Authorities;
 
-/// <summary>Design §7: the nearest regional endpoint, found cheaply, with short time budgets and failover to global.</summary>
+/// <summary>The nearest regional endpoint, found cheaply, with short time budgets and failover to global.</summary>
 [Collection(UsesAzurite.Name)]
 public sealed class RegionalAcquisitionTests(AzuriteFixture azurite) : IAsyncLifetime
 {

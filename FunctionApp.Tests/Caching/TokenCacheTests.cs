@@ -8,7 +8,7 @@ using Xunit;
 
 namespace TokenFunctions.Tests.Caching;
 
-/// <summary>Design §5: what the shared token cache promises its callers.</summary>
+/// <summary>What the shared token cache promises its callers.</summary>
 [Collection(UsesAzurite.Name)]
 public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
 {
@@ -172,7 +172,7 @@ public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
         var heldWrite = new HoldFirstEntityWrite();
         await using var a = _scenario.StartProcess();
         await using var b = _scenario.StartProcess(configure: services =>
-            services.AddHttpClient(TokenFunctions.Tokens.TokenCoreServiceCollectionExtensions.TableHttpClientName)
+            services.AddHttpClient(TokenFunctions.Caching.TokenCacheServiceCollectionExtensions.TableHttpClientName)
                 .AddHttpMessageHandler(() => heldWrite));
         await a.Client(EntraScenario.Client).AcquireTokenForClientAsync(Scopes, null, default);
         await b.Client(EntraScenario.Client).AcquireTokenForClientAsync(Scopes, null, default);
@@ -198,7 +198,7 @@ public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task A_write_the_sdk_retried_after_it_landed_is_recognised_as_its_own()
     {
         await using var app = _scenario.StartProcess(configure: services =>
-            services.AddHttpClient(TokenFunctions.Tokens.TokenCoreServiceCollectionExtensions.TableHttpClientName)
+            services.AddHttpClient(TokenFunctions.Caching.TokenCacheServiceCollectionExtensions.TableHttpClientName)
                 .AddHttpMessageHandler(() => new LostFirstWriteResponse()));
 
         var result = await app.Client(EntraScenario.Client).AcquireTokenForClientAsync(Scopes, null, default);

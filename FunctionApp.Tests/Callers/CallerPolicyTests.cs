@@ -1,92 +1,81 @@
-using System.Text;
-using System.Text.Json;
-using TokenFunctions.Tests.Rig;
+using Microsoft.Extensions.Options;
+using TokenFunctions.Callers;
+using TokenFunctions.Tokens;
 using Xunit;
 
 namespace TokenFunctions.Tests.Callers;
 
-/// <summary>Design §8: a broker that hands any caller any token is a breach waiting to happen.</summary>
-[Collection(UsesAzurite.Name)]
-public sealed class CallerPolicyTests(AzuriteFixture azurite) : IAsyncLifetime
+/// <summary>
+/// A broker that hands any caller any token is a breach waiting to happen. The policy alone, on the
+/// principal the platform vouches for: plain unit tests, no Table, no Entra.
+/// </summary>
+public sealed class CallerPolicyTests
 {
+    private const string Client = "orders";
+    private const string Scope = "api://inventory/.default";
     private const string OrdersApp = "11111111-1111-1111-1111-111111111111";
     private const string ReportsObject = "22222222-2222-2222-2222-222222222222";
-    private EntraScenario _scenario = null!;
 
-    public async Task InitializeAsync()
+    public static TheoryData<string, string, string?, TokenErrorKind?> Matrix => new()
     {
-        _scenario = await EntraScenario.StartAsync(azurite.Server);
-        _scenario.Settings[$"Clients__{EntraScenario.Client}__AllowedCallers__0__Id"] = OrdersApp;
-        _scenario.Settings[$"Clients__{EntraScenario.Client}__AllowedCallers__0__Scopes__0"] = EntraScenario.Scope;
-        _scenario.Settings[$"Clients__{EntraScenario.Client}__AllowedCallers__1__Id"] = ReportsObject;
-        _scenario.Settings[$"Clients__{EntraScenario.Client}__AllowedCallers__1__Scopes__0"] = "api://reports/.default";
-    }
-
-    public async Task DisposeAsync() => await _scenario.DisposeAsync();
-
-    public static TheoryData<string, string, bool, string?, int> Matrix => new()
-    {
-        // case, scope, platform auth on, principal (appid|oid), expected status
-        { "no principal", EntraScenario.Scope, true, null, 401 },
-        { "forged principal, platform auth off", EntraScenario.Scope, false, $"appid={OrdersApp}", 401 },
-        { "allowed caller, allowed scope", EntraScenario.Scope, true, $"appid={OrdersApp}", 200 },
-        { "allowed caller by azp (v2 token)", EntraScenario.Scope, true, $"azp={OrdersApp}", 200 },
-        { "allowed caller, scope in other case", "API://INVENTORY/.DEFAULT", true, $"appid={OrdersApp}", 200 },
-        { "allowed caller, other scope", "api://reports/.default", true, $"appid={OrdersApp}", 403 },
-        { "allowed caller, a named scope is not .default", "api://inventory/read", true, $"appid={OrdersApp}", 403 },
-        { "caller allowed by object id", "api://reports/.default", true, $"oid={ReportsObject}", 200 },
-        { "unknown caller", EntraScenario.Scope, true, "appid=33333333-3333-3333-3333-333333333333", 403 },
-        { "unreadable principal header", EntraScenario.Scope, true, "garbage", 401 },
-        { "a user's delegated token through the allowed app", EntraScenario.Scope, true, $"appid={OrdersApp};scp=user_impersonation", 403 },
+        // case, scope, principal header (appid|oid|...), expected refusal (null: allowed)
+        { "no principal", Scope, null, TokenErrorKind.Unauthenticated },
+        { "allowed caller, allowed scope", Scope, $"appid={OrdersApp}", null },
+        { "allowed caller by azp (v2 token)", Scope, $"azp={OrdersApp}", null },
+        { "allowed caller, scope in other case", "API://INVENTORY/.DEFAULT", $"appid={OrdersApp}", null },
+        { "allowed caller, other scope", "api://reports/.default", $"appid={OrdersApp}", TokenErrorKind.Forbidden },
+        { "allowed caller, a named scope is not .default", "api://inventory/read", $"appid={OrdersApp}", TokenErrorKind.Forbidden },
+        { "caller allowed by object id", "api://reports/.default", $"oid={ReportsObject}", null },
+        { "unknown caller", Scope, "appid=33333333-3333-3333-3333-333333333333", TokenErrorKind.Forbidden },
+        { "unreadable principal header", Scope, "garbage", TokenErrorKind.Unauthenticated },
+        { "a user's delegated token through the allowed app", Scope, $"appid={OrdersApp};scp=user_impersonation", TokenErrorKind.Forbidden },
     };
 
     [Theory]
     [MemberData(nameof(Matrix))]
-    public async Task Who_may_ask_for_what(string @case, string scope, bool platformAuthentication, string? principal, int expected)
+    public void Who_may_ask_for_what(string @case, string scope, string? principal, TokenErrorKind? expected)
     {
-        _scenario.Settings["WEBSITE_AUTH_ENABLED"] = platformAuthentication ? "True" : "False";
-        await using var app = _scenario.StartProcess();
-        var headers = principal is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["X-MS-CLIENT-PRINCIPAL"] = Encode(principal) };
+        var policy = PolicyWithAllowedCallers();
+        var caller = principal is null ? null : CallerPrincipal.Parse(ClientPrincipalHeader.Encode(principal));
 
-        var response = await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { scope } }, headers);
+        var refusal = policy.Authorize(caller, Client, [scope]);
 
-        Assert.True(expected == response.Status, $"{@case}: {response}");
-        if (expected != 200)
+        Assert.True(expected == refusal?.Kind, $"{@case}: {refusal?.Kind.ToString() ?? "allowed"}");
+        if (refusal is not null)
         {
-            Assert.Equal(0, _scenario.Entra.TokenCalls());
-            Assert.False(string.IsNullOrEmpty(response.Text("error")));
-            Assert.False(string.IsNullOrEmpty(response.Text("correlation_id")));
+            Assert.False(string.IsNullOrEmpty(refusal.Error));
+            Assert.False(string.IsNullOrEmpty(refusal.Description));
         }
     }
 
     [Fact]
-    public async Task A_client_without_allowed_callers_serves_any_key_holder()
+    public void A_client_without_allowed_callers_serves_any_key_holder()
     {
-        foreach (var key in _scenario.Settings.Keys.Where(k => k.Contains("AllowedCallers", StringComparison.Ordinal)).ToList())
-        {
-            _scenario.Settings.Remove(key);
-        }
+        var policy = new CallerPolicy(Options.Create(new TokenCoreOptions { Clients = { [Client] = new ConfidentialClientOptions() } }));
 
-        await using var app = _scenario.StartProcess();
-
-        Assert.Equal(200, (await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://anything/.default" } })).Status);
+        Assert.Null(policy.Authorize(caller: null, Client, ["api://anything/.default"]));
     }
 
-    private static string Encode(string principal)
+    [Fact]
+    public void A_client_that_restricts_its_callers_lets_only_them_remove_its_tokens()
     {
-        if (principal == "garbage")
-        {
-            return "%%%not-base64%%%";
-        }
+        var policy = PolicyWithAllowedCallers();
 
-        var claims = principal.Split(';').Select(c => new { typ = c.Split('=')[0], val = c.Split('=')[1] }).Append(new { typ = "ver", val = "1.0" });
-        var json = JsonSerializer.Serialize(new
+        Assert.Null(policy.Authorize(CallerPrincipal.Parse(ClientPrincipalHeader.Encode($"appid={OrdersApp}")), Client, []));
+        Assert.Equal(TokenErrorKind.Forbidden, policy.Authorize(CallerPrincipal.Parse(ClientPrincipalHeader.Encode("appid=someone-else")), Client, [])?.Kind);
+        Assert.Equal(TokenErrorKind.Unauthenticated, policy.Authorize(caller: null, Client, [])?.Kind);
+    }
+
+    private static CallerPolicy PolicyWithAllowedCallers()
+    {
+        var client = new ConfidentialClientOptions
         {
-            auth_typ = "aad",
-            claims,
-            name_typ = "name",
-            role_typ = "roles",
-        });
-        return Convert.ToBase64String(Encoding.UTF8.GetBytes(json));
+            AllowedCallers =
+            [
+                new AllowedCallerOptions { Id = OrdersApp, Scopes = [Scope] },
+                new AllowedCallerOptions { Id = ReportsObject, Scopes = ["api://reports/.default"] },
+            ],
+        };
+        return new CallerPolicy(Options.Create(new TokenCoreOptions { Clients = { [Client] = client } }));
     }
 }

@@ -10,7 +10,7 @@ using Xunit;
 
 namespace TokenFunctions.Tests.Credentials;
 
-/// <summary>Design §6: certificates from Key Vault, loaded only when Entra must be called, rotated without a restart.</summary>
+/// <summary>Certificates from Key Vault, loaded only when Entra must be called, rotated without a restart.</summary>
 [Collection(UsesAzurite.Name)]
 public sealed class KeyVaultCertificateTests(AzuriteFixture azurite) : IAsyncLifetime
 {

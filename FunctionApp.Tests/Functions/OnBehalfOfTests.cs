@@ -5,7 +5,7 @@ using Xunit;
 
 namespace TokenFunctions.Tests.Functions;
 
-/// <summary>Design §3: on-behalf-of tokens for a middle-tier API, cached per user assertion.</summary>
+/// <summary>On-behalf-of tokens for a middle-tier API, cached per user assertion.</summary>
 [Collection(UsesAzurite.Name)]
 public sealed class OnBehalfOfTests(AzuriteFixture azurite) : IAsyncLifetime
 {

@@ -32,7 +32,7 @@ public sealed class SecretHygieneTests(AzuriteFixture azurite)
         {
             using var root = new System.Diagnostics.Activity("secret hygiene").Start();
             using var signals = new CapturedSignals(
-                Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<TokenFunctions.Diagnostics.TokenTelemetry>(app.Services).Meter,
+                Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<TokenFunctions.Telemetry.TokenTelemetry>(app.Services).Meter,
                 root.TraceId);
             bodies.Add((await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://with-principal/.default" } },
                 new Dictionary<string, string> { ["X-MS-CLIENT-PRINCIPAL"] = principal })).Body);

@@ -10,7 +10,7 @@ using Xunit;
 
 namespace TokenFunctions.Tests.Prewarming;
 
-/// <summary>Design §9: callers never wait for Entra, and the Table stays clean.</summary>
+/// <summary>Pre-warming: callers never wait for Entra, and the Table stays clean.</summary>
 [Collection(UsesAzurite.Name)]
 public sealed class PrewarmTests(AzuriteFixture azurite) : IAsyncLifetime
 {

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenFunctions.Functions;
+using TokenFunctions;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tokens;
 
@@ -57,7 +58,7 @@ public sealed class AppProcess : IAsyncDisposable
             services.AddSingleton(time);
         }
 
-        services.AddTokenCore(configuration);
+        services.AddTokenBroker(configuration);
         var journal = new RequestJournal();
         services.ConfigureHttpClientDefaults(http => http
             .ConfigurePrimaryHttpMessageHandler(routing.CreateHandler)

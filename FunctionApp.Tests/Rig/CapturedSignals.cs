@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using TokenFunctions.Diagnostics;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Tests.Rig;
 

@@ -1,7 +1,7 @@
 namespace TokenFunctions.Authorities;
 
 /// <summary>The tenant segment of an authority URL, which keys the cache together with the client.</summary>
-internal static class AuthorityTenant
+public static class AuthorityTenant
 {
     public static string Of(string authority)
     {

@@ -7,7 +7,7 @@ namespace TokenFunctions.Authorities;
 /// and "eastus2" are the same region. Anything else is refused, so a setting can never steer the
 /// broker to a host outside <c>{region}.login.microsoft.com</c>.
 /// </summary>
-internal static partial class AzureRegionName
+public static partial class AzureRegionName
 {
     public const string AutoDetect = "TryAutoDetect";
 

@@ -8,15 +8,14 @@ using TokenFunctions.Caching;
 namespace TokenFunctions.Authorities;
 
 /// <summary>
-/// The seed's persisted HTTP cache, for the one response it is safe to keep: Entra's instance
+/// A persisted HTTP cache for the one response it is safe to keep: Entra's instance
 /// discovery metadata (public, the same for every tenant, stable for days). Sits in front of MSAL's
 /// HttpClient: the first instance's answer is kept in memory and in the Table, and MSAL on a new
 /// instance gets it from there instead of from Entra. It is consulted only when MSAL asks for
 /// discovery, which happens only when MSAL must call Entra anyway, so a cache hit never pays for it.
 /// </summary>
-internal sealed partial class InstanceDiscoveryCache(TokenCacheTable table, TimeProvider time, ILogger<InstanceDiscoveryCache> logger) : DelegatingHandler
+public sealed partial class InstanceDiscoveryCache(BrokerRecords records, TimeProvider time, ILogger<InstanceDiscoveryCache> logger) : DelegatingHandler
 {
-    private const string RecordPartition = "broker";
     private static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -49,7 +48,7 @@ internal sealed partial class InstanceDiscoveryCache(TokenCacheTable table, Time
         {
             // Sealed: MSAL sends credentials to the host this metadata names, so only the broker's own
             // answer is trusted, never something else written into the Table.
-            if (await table.ReadSealedRecordAsync(RecordPartition, row, cancellationToken).ConfigureAwait(false) is not { } payload)
+            if (await records.ReadSealedAsync(BrokerRecords.BrokerRecord(row), cancellationToken).ConfigureAwait(false) is not { } payload)
             {
                 return null;
             }
@@ -69,7 +68,7 @@ internal sealed partial class InstanceDiscoveryCache(TokenCacheTable table, Time
         {
             var validUntil = time.GetUtcNow() + Lifetime;
             var payload = JsonSerializer.SerializeToUtf8Bytes(new PersistedDiscovery(body, validUntil));
-            await table.WriteSealedRecordAsync(RecordPartition, row, payload, validUntil, CancellationToken.None).ConfigureAwait(false);
+            await records.WriteSealedAsync(BrokerRecords.BrokerRecord(row), payload, validUntil, CancellationToken.None).ConfigureAwait(false);
             LogPersisted(logger);
         }
         catch (TokenCacheUnavailableException)

@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,16 +12,14 @@ namespace TokenFunctions.Authorities;
 /// The outcome — a region or "none" — is persisted, so the next cold start does no discovery; the
 /// resolved name is handed to MSAL, so MSAL never probes IMDS itself.
 /// </summary>
-internal sealed partial class RegionResolver(
+public sealed partial class RegionResolver(
     IConfiguration configuration,
-    TokenCacheTable table,
+    BrokerRecords records,
     IHttpClientFactory httpClients,
     IOptions<EntraHttpOptions> options,
     TimeProvider time,
     ILogger<RegionResolver> logger)
 {
-    private const string RecordPartition = "broker";
-    private const string RecordRow = "region";
     private static readonly TimeSpan FoundLifetime = TimeSpan.FromHours(24);
     private static readonly TimeSpan NotFoundLifetime = TimeSpan.FromHours(1);
 
@@ -96,13 +93,12 @@ internal sealed partial class RegionResolver(
     {
         try
         {
-            var record = await table.ReadRecordAsync(RecordPartition, RecordRow, CancellationToken.None).ConfigureAwait(false);
-            if (record?.GetDateTimeOffset("ValidUntil") is not { } validUntil || validUntil <= time.GetUtcNow())
+            if (await records.ReadRegionAsync(CancellationToken.None).ConfigureAwait(false) is not { } record || record.ValidUntil <= time.GetUtcNow())
             {
                 return null;
             }
 
-            var name = AzureRegionName.Normalize(record.GetString("Region"));
+            var name = AzureRegionName.Normalize(record.Region);
             return name is null ? ResolvedRegion.Global with { Source = RegionSource.Persisted } : new ResolvedRegion(name, RegionSource.Persisted);
         }
         catch (TokenCacheUnavailableException)
@@ -143,11 +139,7 @@ internal sealed partial class RegionResolver(
         try
         {
             var lifetime = resolved.Name is null ? NotFoundLifetime : FoundLifetime;
-            await table.UpsertRecordAsync(new TableEntity(RecordPartition, RecordRow)
-            {
-                ["Region"] = resolved.Name ?? "",
-                ["ValidUntil"] = time.GetUtcNow() + lifetime,
-            }, CancellationToken.None).ConfigureAwait(false);
+            await records.WriteRegionAsync(resolved.Name ?? "", time.GetUtcNow() + lifetime, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TokenCacheUnavailableException)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Authorities;
 
@@ -7,7 +8,7 @@ namespace TokenFunctions.Authorities;
 /// then lets one request probe the region again (closed, open, half-open). MSAL.NET itself never
 /// falls back from a failing regional endpoint.
 /// </summary>
-internal sealed partial class RegionalCircuit(string client, int threshold, TimeSpan coolDown, TimeProvider time, Diagnostics.TokenTelemetry telemetry, ILogger logger)
+public sealed partial class RegionalCircuit(string client, int threshold, TimeSpan coolDown, TimeProvider time, TokenTelemetry telemetry, ILogger logger)
 {
     private readonly Lock _gate = new();
     private int _consecutiveFailures;

@@ -9,7 +9,7 @@ namespace TokenFunctions.Caching;
 /// copied to another row does not open; the key id travels with the entry so keys can rotate.
 /// Layout: 12-byte nonce, ciphertext, 16-byte tag.
 /// </summary>
-internal sealed class CacheEntryCipher
+public sealed class CacheEntryCipher
 {
     private const int KeyBytes = 32;
     private const int NonceBytes = 12;

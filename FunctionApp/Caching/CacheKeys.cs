@@ -7,7 +7,7 @@ namespace TokenFunctions.Caching;
 /// Table keys are hashes: short, stable, free of the characters Tables reject (<c>/ \ # ?</c>),
 /// and they say nothing about the client, tenant or resource they stand for.
 /// </summary>
-internal static class CacheKeys
+public static class CacheKeys
 {
     /// <summary>The Table partition that holds every app-token entry of one client.</summary>
     public static string AppTokenPartition(string clientName, string clientId, string tenant) =>

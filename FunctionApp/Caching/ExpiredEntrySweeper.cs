@@ -1,21 +1,17 @@
-using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace TokenFunctions.Caching;
 
 /// <summary>
-/// Deletes cache entries (app and on-behalf-of tokens, throttle records) whose <c>ExpiresOn</c> has
-/// passed, a page at a time and at most a set number per run. Each delete is conditional on the ETag
-/// it was found with, so an entry another instance has just rewritten is left alone.
+/// Deletes entries (app and on-behalf-of tokens, sealed records) whose <c>ExpiresOn</c> has passed, at
+/// most a set number per run. Each delete is conditional on the ETag it was found with, so an entry
+/// another instance has just rewritten is left alone. Through <see cref="BrokerTable"/>, so a Table
+/// that is backing off is not swept.
 /// </summary>
-internal sealed partial class ExpiredEntrySweeper(
-    TableServiceClient service, IOptions<TokenCacheOptions> options, TimeProvider time, ILogger<ExpiredEntrySweeper> logger)
+public sealed partial class ExpiredEntrySweeper(BrokerTable table, TimeProvider time, ILogger<ExpiredEntrySweeper> logger)
 {
-    private const int PageSize = 100;
-    private readonly TableClient _table = service.GetTableClient(options.Value.TableName);
-
+    /// <summary>How many entries were deleted; throws <see cref="TokenCacheUnavailableException"/> when the Table fails.</summary>
     public async Task<int> SweepAsync(int limit, CancellationToken cancellationToken)
     {
         if (limit <= 0)
@@ -23,36 +19,10 @@ internal sealed partial class ExpiredEntrySweeper(
             return 0;
         }
 
-        var now = time.GetUtcNow();
-        var swept = 0;
-        try
-        {
-            var expired = _table.QueryAsync<TableEntity>(
-                TableClient.CreateQueryFilter($"ExpiresOn lt {now}"), maxPerPage: PageSize, select: ["PartitionKey", "RowKey", "ExpiresOn"], cancellationToken: cancellationToken);
-            await foreach (var entity in expired.ConfigureAwait(false))
-            {
-                try
-                {
-                    await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken).ConfigureAwait(false);
-                    swept++;
-                }
-                catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-                {
-                    // Gone already, or rewritten since it was found: not ours to delete.
-                }
-
-                if (swept >= limit)
-                {
-                    break;
-                }
-            }
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // No table yet: nothing to sweep.
-        }
-
-        LogSwept(logger, swept, _table.Name);
+        // The property name is part of the filter's text: an interpolated hole would be quoted as a value.
+        var filter = TableClient.CreateQueryFilter($"ExpiresOn lt {time.GetUtcNow()}");
+        var swept = await table.DeleteWhereAsync("sweep", filter, limit, ifUnchanged: true, cancellationToken).ConfigureAwait(false);
+        LogSwept(logger, swept, table.Name);
         return swept;
     }
 

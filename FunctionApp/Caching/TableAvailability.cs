@@ -8,7 +8,7 @@ namespace TokenFunctions.Caching;
 /// period and are served from memory and Entra; then one request tries the Table again. An outage
 /// is logged once when it starts and once when it ends, however many requests it touches.
 /// </summary>
-internal sealed partial class TableAvailability(TimeProvider time, IOptions<TokenCacheOptions> options, ILogger<TableAvailability> logger)
+public sealed partial class TableAvailability(TimeProvider time, IOptions<TokenCacheOptions> options, ILogger<TableAvailability> logger)
 {
     private readonly TimeSpan _backoff = options.Value.OutageBackoff;
     private long _skipUntilTicks;

@@ -12,7 +12,7 @@ namespace TokenFunctions.Caching;
 /// serializes calls to these hooks per cache, so the fields need no lock; only the volatile flag is
 /// touched from outside it.
 /// </summary>
-internal sealed partial class TableCacheBinding
+public sealed partial class TableCacheBinding
 {
     private const int MaxWriteAttempts = 3;
 
@@ -31,6 +31,9 @@ internal sealed partial class TableCacheBinding
         _logger = logger;
         _expiresNoLaterThan = expiresNoLaterThan;
     }
+
+    /// <summary>The Table row this cache is bound to.</summary>
+    public CacheEntryKey Key => _key;
 
     /// <summary>How many times this binding has read its entry from the Table.</summary>
     public long Reads => Interlocked.Read(ref _reads);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Caching;
 
@@ -7,7 +8,7 @@ namespace TokenFunctions.Caching;
 /// A cache of access tokens must not be readable by whoever can read the storage account: outside
 /// Development the encryption key is required, and every key must be 32 bytes of base64.
 /// </summary>
-internal sealed class TokenCacheOptionsValidator(IConfiguration configuration) : IValidateOptions<TokenCacheOptions>
+public sealed class TokenCacheOptionsValidator(IConfiguration configuration) : IValidateOptions<TokenCacheOptions>
 {
     public ValidateOptionsResult Validate(string? name, TokenCacheOptions options)
     {

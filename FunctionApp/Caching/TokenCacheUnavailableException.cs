@@ -1,5 +1,5 @@
 namespace TokenFunctions.Caching;
 
 /// <summary>The Table could not be used for this call (down, slow, throttling, or backing off after a failure).</summary>
-internal sealed class TokenCacheUnavailableException(string message, Exception? innerException = null)
+public sealed class TokenCacheUnavailableException(string message, Exception? innerException = null)
     : Exception(message, innerException);

@@ -1,12 +1,12 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 
 namespace TokenFunctions.Callers;
 
 /// <summary>
-/// Who is calling, as App Service Authentication says in <c>X-MS-CLIENT-PRINCIPAL</c>: the calling
-/// application's id (<c>appid</c>, or <c>azp</c> in v2 tokens) and its object id (<c>oid</c>).
+/// Who is calling, as App Service Authentication says in <c>X-MS-CLIENT-PRINCIPAL</c> (the base64 of a
+/// JSON object with a <c>claims</c> array of <c>typ</c>/<c>val</c> pairs): the calling application's id
+/// (<c>appid</c>, or <c>azp</c> in v2 tokens) and its object id (<c>oid</c>).
 /// </summary>
 public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId, bool IsApplication)
 {
@@ -17,13 +17,12 @@ public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId, bo
     private const string ScopeClaimType = "http://schemas.microsoft.com/identity/claims/scope";
 
     /// <summary>
-    /// The principal the platform put on the request, or null. The header is only trusted when the
-    /// platform's authentication is on; otherwise anyone could have sent it.
+    /// The principal in a header value, or null when it holds none that can be read. Whether the header
+    /// can be trusted at all is the caller's question: only when the platform's authentication is on.
     /// </summary>
-    public static CallerPrincipal? From(HttpRequest request, bool platformAuthenticationEnabled)
+    public static CallerPrincipal? Parse(string? encoded)
     {
-        if (!platformAuthenticationEnabled ||
-            request.Headers[HeaderName].ToString() is not { Length: > 0 and <= MaxHeaderLength } encoded)
+        if (encoded is not { Length: > 0 and <= MaxHeaderLength })
         {
             return null;
         }

@@ -2,7 +2,6 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
 using Microsoft.Extensions.Configuration;
-using TokenFunctions.Caching;
 
 namespace TokenFunctions.Credentials;
 
@@ -10,7 +9,7 @@ namespace TokenFunctions.Credentials;
 /// The one <see cref="TokenCredential"/> the broker uses for Azure (Key Vault): its managed identity
 /// in Azure, the developer's own sign-in (DefaultAzureCredential) in Development.
 /// </summary>
-internal static class AzureCredentialFactory
+public static class AzureCredentialFactory
 {
     public const string HttpClientName = "AzureIdentity";
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace TokenFunctions.Credentials;
 
 /// <summary>What every client certificate must be before MSAL signs with it, with errors that say which client and where.</summary>
-internal static class CertificateChecks
+public static class CertificateChecks
 {
     /// <summary>Keys stay in memory on Linux; elsewhere the platform's default store applies.</summary>
     public static X509KeyStorageFlags KeyStorageFlags =>
@@ -17,7 +17,7 @@ internal static class CertificateChecks
         }
 
         certificate.Dispose();
-        throw new CredentialUnavailableException("no_private_key",
+        throw new ClientCredentialUnavailableException("no_private_key",
             $"Client '{client}': the {source} has no private key; upload it as PFX/PEM with its key (exportable) so it can sign client assertions.");
     }
 
@@ -26,13 +26,13 @@ internal static class CertificateChecks
         var now = time.GetUtcNow();
         if (now < certificate.NotBefore.ToUniversalTime())
         {
-            throw new CredentialUnavailableException("not_yet_valid",
+            throw new ClientCredentialUnavailableException("not_yet_valid",
                 $"Client '{client}': the {source} (thumbprint {certificate.Thumbprint}) is not valid before {certificate.NotBefore.ToUniversalTime():u}.");
         }
 
         if (now > certificate.NotAfter.ToUniversalTime())
         {
-            throw new CredentialUnavailableException("expired",
+            throw new ClientCredentialUnavailableException("expired",
                 $"Client '{client}': the {source} (thumbprint {certificate.Thumbprint}) expired at {certificate.NotAfter.ToUniversalTime():u}; upload a new version.");
         }
     }

@@ -4,16 +4,16 @@ using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using TokenFunctions.Tokens;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Credentials;
 
 /// <summary>Makes each client's certificate source from its settings; one Key Vault client per vault.</summary>
-internal sealed class CertificateSourceFactory(
+public sealed class CertificateSourceFactory(
     TokenCredential credential,
     IHttpClientFactory httpClients,
     IOptions<CredentialOptions> options,
-    Diagnostics.TokenTelemetry telemetry,
+    TokenTelemetry telemetry,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -21,18 +21,18 @@ internal sealed class CertificateSourceFactory(
 
     private readonly ConcurrentDictionary<Uri, CertificateClient> _vaults = new();
 
-    public ICertificateSource? Create(string client, ConfidentialClientOptions settings) => settings.Certificate switch
+    public ICertificateSource? Create(string client, ClientCertificateOptions? settings) => settings switch
     {
         { KeyVaultUri: { Length: > 0 } vault, Name: { Length: > 0 } name } => new KeyVaultCertificateSource(
             client,
             _vaults.GetOrAdd(new Uri(vault), CreateVaultClient),
             name,
-            string.IsNullOrEmpty(settings.Certificate.Version) ? null : settings.Certificate.Version,
+            string.IsNullOrEmpty(settings.Version) ? null : settings.Version,
             options.Value.RefreshInterval,
             telemetry,
             time,
             loggers.CreateLogger($"TokenFunctions.Credentials.{client}")),
-        { Path: { Length: > 0 } path } => new PfxFileCertificateSource(client, path, settings.Certificate.Password, time),
+        { Path: { Length: > 0 } path } => new PfxFileCertificateSource(client, path, settings.Password, time),
         _ => null,
     };
 

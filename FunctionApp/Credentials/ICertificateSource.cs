@@ -4,7 +4,7 @@ namespace TokenFunctions.Credentials;
 
 /// <summary>
 /// Supplies a client's signing certificate. MSAL asks only when it must call Entra, so a source
-/// loads lazily and caches; it throws <see cref="CredentialUnavailableException"/> when it cannot.
+/// loads lazily and caches; it throws <see cref="ClientCredentialUnavailableException"/> when it cannot.
 /// </summary>
 public interface ICertificateSource
 {

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Azure;
 using Azure.Identity;
 using Azure.Security.KeyVault.Certificates;
 using Microsoft.Extensions.Logging;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Credentials;
 
@@ -12,7 +14,7 @@ namespace TokenFunctions.Credentials;
 /// first callers share one download; a background check picks up a newer version every refresh
 /// interval; a certificate Entra rejects is replaced by the vault's latest at once.
 /// </summary>
-internal sealed partial class KeyVaultCertificateSource : ICertificateSource, IDisposable
+public sealed partial class KeyVaultCertificateSource : ICertificateSource, IDisposable
 {
     private readonly string _client;
     private readonly string _name;
@@ -21,7 +23,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
     private readonly TimeProvider _time;
     private readonly TimeSpan _refreshInterval;
     private readonly ILogger _logger;
-    private readonly Diagnostics.TokenTelemetry _telemetry;
+    private readonly TokenTelemetry _telemetry;
     private readonly Lock _gate = new();
     private volatile X509Certificate2? _current;
     private volatile X509Certificate2? _previous;
@@ -30,7 +32,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
     private volatile CredentialStatus _status = CredentialStatus.NotLoaded;
 
     public KeyVaultCertificateSource(
-        string client, CertificateClient vault, string name, string? pinnedVersion, TimeSpan refreshInterval, Diagnostics.TokenTelemetry telemetry, TimeProvider time, ILogger logger)
+        string client, CertificateClient vault, string name, string? pinnedVersion, TimeSpan refreshInterval, TokenTelemetry telemetry, TimeProvider time, ILogger logger)
     {
         _telemetry = telemetry;
         _client = client;
@@ -141,7 +143,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
             _telemetry.KeyVaultOperation(_client, "rotation", "success");
             LogRotated(_logger, _client, _name, "newer version in the vault");
         }
-        catch (Exception ex) when (ex is RequestFailedException or CredentialUnavailableException or AuthenticationFailedException or HttpRequestException)
+        catch (Exception ex) when (ex is RequestFailedException or ClientCredentialUnavailableException or AuthenticationFailedException or HttpRequestException)
         {
             // The current certificate stays in use; the next check tries again.
             _telemetry.KeyVaultOperation(_client, "rotation_check", "failure");
@@ -159,7 +161,7 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
 
     private async Task<X509Certificate2> DownloadAsync(string? version, CancellationToken cancellationToken)
     {
-        using var activity = Diagnostics.TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.KeyVault", System.Diagnostics.ActivityKind.Client);
+        using var activity = TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.KeyVault", ActivityKind.Client);
         activity?.SetTag("tokenfunctions.client", _client);
         activity?.SetTag("server.address", _vault.VaultUri.Host);
         try
@@ -172,41 +174,41 @@ internal sealed partial class KeyVaultCertificateSource : ICertificateSource, ID
             _telemetry.KeyVaultOperation(_client, "load", "success");
             return certificate;
         }
-        catch (CredentialUnavailableException ex)
+        catch (ClientCredentialUnavailableException ex)
         {
             throw Failing(ex);
         }
         catch (RequestFailedException ex) when (ex.Status is 401 or 403)
         {
-            throw Failing(new CredentialUnavailableException("access_denied",
+            throw Failing(new ClientCredentialUnavailableException("access_denied",
                 $"Client '{_client}': Key Vault {_vault.VaultUri.Host} refused the {Description} ({ex.Status} {ex.ErrorCode}): grant the app's identity the 'Key Vault Certificate User' role and check that the certificate is enabled.", ex));
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            throw Failing(new CredentialUnavailableException("not_found",
+            throw Failing(new ClientCredentialUnavailableException("not_found",
                 $"Client '{_client}': the {Description} was not found{(version is null ? "" : $" at version {version}")}.", ex));
         }
         catch (AuthenticationFailedException ex)
         {
-            throw Failing(new CredentialUnavailableException("vault_authentication_failed",
+            throw Failing(new ClientCredentialUnavailableException("vault_authentication_failed",
                 $"Client '{_client}': the app's identity could not get a token for Key Vault {_vault.VaultUri.Host}.", ex));
         }
         catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw Failing(new CredentialUnavailableException("vault_unreachable",
+            throw Failing(new ClientCredentialUnavailableException("vault_unreachable",
                 $"Client '{_client}': Key Vault {_vault.VaultUri.Host} could not be reached for the {Description} ({ex.GetType().Name}).", ex));
         }
         catch (Exception ex) when (ex is CryptographicException or InvalidDataException or NotSupportedException or FormatException or ArgumentException)
         {
-            throw Failing(new CredentialUnavailableException("unsupported_content",
+            throw Failing(new ClientCredentialUnavailableException("unsupported_content",
                 $"Client '{_client}': the {Description} is not a PKCS#12 or PEM certificate with its private key ({ex.GetType().Name}).", ex));
         }
     }
 
-    private CredentialUnavailableException Failing(CredentialUnavailableException exception)
+    private ClientCredentialUnavailableException Failing(ClientCredentialUnavailableException exception)
     {
         _telemetry.KeyVaultOperation(_client, "load", exception.FailureClass);
-        System.Diagnostics.Activity.Current?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.FailureClass);
+        Activity.Current?.SetStatus(ActivityStatusCode.Error, exception.FailureClass);
         _status = new CredentialStatus(CredentialState.Failing, exception.FailureClass);
         LogLoadFailed(_logger, _client, exception.FailureClass, exception.Message);
         return exception;

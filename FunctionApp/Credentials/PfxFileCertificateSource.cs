@@ -8,7 +8,7 @@ namespace TokenFunctions.Credentials;
 /// (never written to a key store) and kept; read again when Entra rejects it, in case the file was
 /// replaced.
 /// </summary>
-internal sealed class PfxFileCertificateSource(string clientName, string path, string? password, TimeProvider time) : ICertificateSource
+public sealed class PfxFileCertificateSource(string clientName, string path, string? password, TimeProvider time) : ICertificateSource
 {
     private volatile X509Certificate2? _current;
     private volatile CredentialStatus _status = CredentialStatus.NotLoaded;
@@ -23,7 +23,7 @@ internal sealed class PfxFileCertificateSource(string clientName, string path, s
         {
             return ValueTask.FromResult(_current ??= Load());
         }
-        catch (CredentialUnavailableException ex)
+        catch (ClientCredentialUnavailableException ex)
         {
             return ValueTask.FromException<X509Certificate2>(ex);
         }
@@ -53,9 +53,9 @@ internal sealed class PfxFileCertificateSource(string clientName, string path, s
         {
             // The inner exception's message may echo the path, never the password or the key.
             _status = new CredentialStatus(CredentialState.Failing, "unreadable");
-            throw new CredentialUnavailableException("unreadable", $"Client '{clientName}': the {Description} could not be loaded ({ex.GetType().Name}).", ex);
+            throw new ClientCredentialUnavailableException("unreadable", $"Client '{clientName}': the {Description} could not be loaded ({ex.GetType().Name}).", ex);
         }
-        catch (CredentialUnavailableException ex)
+        catch (ClientCredentialUnavailableException ex)
         {
             _status = new CredentialStatus(CredentialState.Failing, ex.FailureClass);
             throw;

@@ -12,7 +12,7 @@ namespace TokenFunctions.Credentials;
 /// and standards-strict providers reject. Everything else (the token request itself, caching) stays
 /// with MSAL; this only signs the JWT that MSAL sends as <c>client_assertion</c>.
 /// </summary>
-internal static class Rfc7523ClientAssertion
+public static class Rfc7523ClientAssertion
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
@@ -38,7 +38,7 @@ internal static class Rfc7523ClientAssertion
         });
         var signingInput = $"{Base64Url.EncodeToString(header)}.{Base64Url.EncodeToString(payload)}";
         using var key = certificate.GetRSAPrivateKey()
-            ?? throw new CredentialUnavailableException("unsupported_key", "The client certificate has no RSA private key; OpenID Connect client assertions are signed with RS256.");
+            ?? throw new ClientCredentialUnavailableException("unsupported_key", "The client certificate has no RSA private key; OpenID Connect client assertions are signed with RS256.");
         var signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return $"{signingInput}.{Base64Url.EncodeToString(signature)}";
     }

@@ -1,13 +1,11 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using TokenFunctions.Callers;
-using TokenFunctions.Tokens;
 
 namespace TokenFunctions.Functions;
 
 /// <summary><c>POST /api/clients/{client}/token</c>: a client-credentials token.</summary>
-public sealed class ClientTokenFunction(ConfidentialClients clients, CallerPolicy callers, TimeProvider time)
+public sealed class ClientTokenFunction(EndpointAdmission admission, TimeProvider time)
 {
     [Function("AcquireTokenForClient")]
     public async Task<IActionResult> Run(
@@ -15,13 +13,13 @@ public sealed class ClientTokenFunction(ConfidentialClients clients, CallerPolic
         string client,
         CancellationToken cancellationToken)
     {
-        var admitted = await TokenEndpoint.AdmitAsync(request, client, clients, callers, onBehalfOf: false, cancellationToken);
-        if (admitted.Refusal is { } refusal)
+        var admitted = await admission.AdmitTokenRequestAsync(request, client, onBehalfOf: false, cancellationToken);
+        if (admitted.Refused)
         {
-            return refusal;
+            return admitted.Refusal;
         }
 
-        var result = await admitted.Client!.AcquireTokenForClientAsync(admitted.Request!.Scopes, admitted.Request.ClaimsChallenge, cancellationToken);
+        var result = await admitted.Client.AcquireTokenForClientAsync(admitted.Request.Scopes, admitted.Request.ClaimsChallenge, cancellationToken);
         return admitted.Answer(result, time);
     }
 }

@@ -7,7 +7,7 @@ namespace TokenFunctions.Functions;
 /// The id an error carries when Entra sent none: the trace id of the request, so that an
 /// operator can find the request's logs from the id a caller reports.
 /// </summary>
-internal static class CorrelationId
+public static class CorrelationId
 {
     public static string For(HttpRequest request) =>
         Activity.Current?.TraceId.ToHexString() ?? request.HttpContext.TraceIdentifier switch

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using TokenFunctions.Credentials;
-using TokenFunctions.Diagnostics;
+using TokenFunctions.Health;
 
 namespace TokenFunctions.Functions;
 

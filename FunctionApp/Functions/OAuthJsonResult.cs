@@ -12,7 +12,7 @@ namespace TokenFunctions.Functions;
 /// headers a token response must carry. It needs no MVC formatters, so it runs the same in the
 /// Functions host and in a test's <see cref="DefaultHttpContext"/>.
 /// </summary>
-internal sealed class OAuthJsonResult : IActionResult
+public sealed class OAuthJsonResult : IActionResult
 {
     private readonly int _status;
     private readonly Action<Utf8JsonWriter> _write;

@@ -1,13 +1,11 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using TokenFunctions.Callers;
-using TokenFunctions.Tokens;
 
 namespace TokenFunctions.Functions;
 
 /// <summary><c>POST /api/clients/{client}/token/on-behalf-of</c>: exchange a user's token for a downstream API's.</summary>
-public sealed class OnBehalfOfTokenFunction(ConfidentialClients clients, CallerPolicy callers, TimeProvider time)
+public sealed class OnBehalfOfTokenFunction(EndpointAdmission admission, TimeProvider time)
 {
     [Function("AcquireTokenOnBehalfOf")]
     public async Task<IActionResult> Run(
@@ -15,14 +13,14 @@ public sealed class OnBehalfOfTokenFunction(ConfidentialClients clients, CallerP
         string client,
         CancellationToken cancellationToken)
     {
-        var admitted = await TokenEndpoint.AdmitAsync(request, client, clients, callers, onBehalfOf: true, cancellationToken);
-        if (admitted.Refusal is { } refusal)
+        var admitted = await admission.AdmitTokenRequestAsync(request, client, onBehalfOf: true, cancellationToken);
+        if (admitted.Refused)
         {
-            return refusal;
+            return admitted.Refusal;
         }
 
-        var body = admitted.Request!;
-        var result = await admitted.Client!.AcquireTokenOnBehalfOfAsync(body.UserAssertion!, body.Scopes, body.ClaimsChallenge, cancellationToken);
+        var body = admitted.Request;
+        var result = await admitted.Client.AcquireTokenOnBehalfOfAsync(body.UserAssertion!, body.Scopes, body.ClaimsChallenge, cancellationToken);
         return admitted.Answer(result, time);
     }
 }

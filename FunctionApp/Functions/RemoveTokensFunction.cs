@@ -1,13 +1,11 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using TokenFunctions.Callers;
-using TokenFunctions.Tokens;
 
 namespace TokenFunctions.Functions;
 
 /// <summary><c>DELETE /api/clients/{client}/tokens</c>: drop the client's app tokens everywhere.</summary>
-public sealed class RemoveTokensFunction(ConfidentialClients clients, CallerPolicy callers)
+public sealed class RemoveTokensFunction(EndpointAdmission admission)
 {
     [Function("RemoveTokensForClient")]
     public async Task<IActionResult> Run(
@@ -15,19 +13,13 @@ public sealed class RemoveTokensFunction(ConfidentialClients clients, CallerPoli
         string client,
         CancellationToken cancellationToken)
     {
-        var correlationId = CorrelationId.For(request);
-        if (!clients.TryGet(client, out var confidentialClient))
+        var admitted = admission.AdmitRemoval(request, client);
+        if (admitted.Refused)
         {
-            return OAuthJsonResult.Error(TokenError.UnknownClient(client), correlationId);
+            return admitted.Refusal;
         }
 
-        // A client that restricts its callers lets only those callers clear its tokens.
-        if (callers.Authorize(request, client, []) is { } refused)
-        {
-            return OAuthJsonResult.Error(refused, correlationId);
-        }
-
-        var error = await confidentialClient.RemoveTokensForClientAsync(cancellationToken);
-        return error is null ? new NoContentResult() : OAuthJsonResult.Error(error, correlationId);
+        var error = await admitted.Client.RemoveTokensForClientAsync(cancellationToken);
+        return error is null ? new NoContentResult() : OAuthJsonResult.Error(error, admitted.CorrelationId);
     }
 }

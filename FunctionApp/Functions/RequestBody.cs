@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace TokenFunctions.Functions;
 
 /// <summary>Reads a request body up to a limit, without ever buffering more than the limit.</summary>
-internal static class RequestBody
+public static class RequestBody
 {
     /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)

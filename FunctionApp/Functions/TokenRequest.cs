@@ -8,7 +8,7 @@ namespace TokenFunctions.Functions;
 /// The body of a token request, parsed strictly: anything a caller can get wrong comes back as a
 /// <see cref="TokenError"/> that names the field, never as an exception.
 /// </summary>
-internal sealed record TokenRequest(IReadOnlyList<string> Scopes, string? ClaimsChallenge, string? UserAssertion)
+public sealed record TokenRequest(IReadOnlyList<string> Scopes, string? ClaimsChallenge, string? UserAssertion)
 {
     // The assertion is a user's credential: keep it out of every ToString and debugger view.
     public override string ToString() => $"TokenRequest {{ Scopes = {string.Join(' ', Scopes)}, ClaimsChallenge = {ClaimsChallenge is not null} }}";

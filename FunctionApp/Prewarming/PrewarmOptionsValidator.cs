@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace TokenFunctions.Prewarming;
 
 /// <summary>A pre-warm configuration that could only fail at the first run stops the app at start instead.</summary>
-internal sealed partial class PrewarmOptionsValidator(IConfiguration configuration) : IValidateOptions<PrewarmOptions>
+public sealed partial class PrewarmOptionsValidator(IConfiguration configuration) : IValidateOptions<PrewarmOptions>
 {
     public ValidateOptionsResult Validate(string? name, PrewarmOptions options)
     {

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenFunctions.Caching;
+using TokenFunctions.Telemetry;
 using TokenFunctions.Tokens;
 
 namespace TokenFunctions.Prewarming;
@@ -17,12 +17,12 @@ public sealed partial class TokenPrewarmer
     private readonly ConfidentialClients _clients;
     private readonly PrewarmOptions _options;
     private readonly ExpiredEntrySweeper _sweeper;
-    private readonly Diagnostics.TokenTelemetry _telemetry;
+    private readonly TokenTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    internal TokenPrewarmer(
-        ConfidentialClients clients, IOptions<PrewarmOptions> options, ExpiredEntrySweeper sweeper, Diagnostics.TokenTelemetry telemetry, TimeProvider time, ILogger<TokenPrewarmer> logger)
+    public TokenPrewarmer(
+        ConfidentialClients clients, IOptions<PrewarmOptions> options, ExpiredEntrySweeper sweeper, TokenTelemetry telemetry, TimeProvider time, ILogger<TokenPrewarmer> logger)
     {
         _telemetry = telemetry;
         _clients = clients;
@@ -48,9 +48,9 @@ public sealed partial class TokenPrewarmer
         {
             swept = await _sweeper.SweepAsync(_options.MaxSweptPerRun, budget.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is TokenCacheUnavailableException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            LogSweepFailed(_logger, ex.GetType().Name);
+            LogSweepFailed(_logger, (ex.InnerException ?? ex).GetType().Name);
         }
 
         var summary = new PrewarmSummary(

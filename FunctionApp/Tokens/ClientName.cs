@@ -1,7 +1,7 @@
 namespace TokenFunctions.Tokens;
 
 /// <summary>Client names appear in routes and settings, so they are kept to a URL-safe alphabet.</summary>
-internal static class ClientName
+public static class ClientName
 {
     public const int MaxLength = 64;
 

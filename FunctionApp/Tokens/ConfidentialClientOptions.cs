@@ -1,3 +1,5 @@
+using TokenFunctions.Credentials;
+
 namespace TokenFunctions.Tokens;
 
 /// <summary>
@@ -45,30 +47,9 @@ public sealed class ConfidentialClientOptions
 
     /// <summary>
     /// Brokers (WAM) exist only for public clients. The setting is bound so that a configuration
-    /// carried over from a seed app fails loudly at start-up instead of being ignored.
+    /// carried over from a public-client app (MSAL Python's <c>allow_broker</c>) fails loudly at start-up instead of being ignored.
     /// </summary>
     public bool? AllowBroker { get; set; }
-}
-
-/// <summary><c>Clients__{name}__Certificate__...</c>.</summary>
-public sealed class ClientCertificateOptions
-{
-    /// <summary>The vault holding the certificate, e.g. <c>https://my-vault.vault.azure.net/</c>.</summary>
-    public string? KeyVaultUri { get; set; }
-
-    /// <summary>The certificate's name in the vault.</summary>
-    public string? Name { get; set; }
-
-    /// <summary>Pins one version; empty follows the latest enabled version (rotation).</summary>
-    public string? Version { get; set; }
-
-    /// <summary>A PFX file, for local development.</summary>
-    public string? Path { get; set; }
-
-    public string? Password { get; set; }
-
-    /// <summary>Send the x5c chain in the client assertion (subject name / issuer authentication).</summary>
-    public bool SendX5c { get; set; }
 }
 
 /// <summary><c>Clients__{name}__AllowedCallers__{i}__...</c>: one caller and the scopes it may ask for.</summary>

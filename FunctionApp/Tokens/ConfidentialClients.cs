@@ -1,42 +1,32 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using TokenFunctions.Authorities;
-using TokenFunctions.Caching;
 using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Tokens;
 
-/// <summary>Every configured client, built once at start-up (no I/O) and reused for every call.</summary>
+/// <summary>
+/// Every configured client (<c>Clients__{name}__...</c>), built once at start-up with no I/O and
+/// reused for every call. Each client's parts are its own (its credential, circuit, caches); what they
+/// share (the Table, MSAL's HttpClients, the region, the clock) comes from the container.
+/// </summary>
 public sealed class ConfidentialClients : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
-    private readonly Dictionary<string, ConfidentialClient> _clients;
+    private readonly Dictionary<string, ConfidentialClient> _clients = new(StringComparer.OrdinalIgnoreCase);
 
-    internal ConfidentialClients(
-        IOptions<TokenCoreOptions> options,
-        IOptions<EntraHttpOptions> http,
-        MsalApplicationFactory applications,
-        CertificateSourceFactory certificates,
-        TokenCacheTable table,
-        RegionResolver regions,
-        EntraThrottle throttle,
-        Diagnostics.TokenTelemetry telemetry,
-        TimeProvider time,
-        ILoggerFactory loggers)
+    public ConfidentialClients(IOptions<TokenCoreOptions> options, CertificateSourceFactory certificates, ILoggerFactory loggers, IServiceProvider services)
     {
-        _clients = new Dictionary<string, ConfidentialClient>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, settings) in options.Value.Clients)
         {
-            var certificateSource = certificates.Create(name, settings);
-            if (certificateSource is IDisposable disposable)
-            {
-                _owned.Add(disposable);
-            }
+            var client = new ClientRegistration(
+                name, settings, certificates.Create(name, settings.Certificate), loggers.CreateLogger($"TokenFunctions.Clients.{name}"));
 
-            var logger = loggers.CreateLogger($"TokenFunctions.Clients.{name}");
-            var exchange = new EntraExchange(name, settings, certificateSource, applications, table, regions, throttle, http.Value, telemetry, time, logger);
-            _clients[name] = new ConfidentialClient(name, settings, certificateSource, exchange, applications, table, telemetry, time, logger);
+            // The client's own parts get the registration; everything shared comes from the container.
+            var requests = ActivatorUtilities.CreateInstance<MsalRequests>(services, client);
+            var failover = ActivatorUtilities.CreateInstance<RegionalFailover>(services, client, requests);
+            var policy = ActivatorUtilities.CreateInstance<AcquisitionPolicy>(services, client);
+            _clients[name] = ActivatorUtilities.CreateInstance<ConfidentialClient>(services, client, requests, failover, policy);
         }
     }
 
@@ -49,9 +39,9 @@ public sealed class ConfidentialClients : IDisposable
 
     public void Dispose()
     {
-        foreach (var owned in _owned)
+        foreach (var client in _clients.Values)
         {
-            owned.Dispose();
+            (client.CertificateSource as IDisposable)?.Dispose();
         }
     }
 }

@@ -9,7 +9,7 @@ namespace TokenFunctions.Tokens;
 /// deadline is kept in memory and in the Table beside the resource's tokens, and checked just before
 /// MSAL would send a request to Entra (never on a cache hit).
 /// </summary>
-internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider time, ILogger<EntraThrottle> logger)
+public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider time, ILogger<EntraThrottle> logger)
 {
     private static readonly TimeSpan MaxHoldBack = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<CacheEntryKey, DateTimeOffset> _until = new();
@@ -25,7 +25,7 @@ internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider 
 
         try
         {
-            var payload = await table.ReadSealedRecordAsync(key.PartitionKey, RecordRow(key), cancellationToken).ConfigureAwait(false);
+            var payload = await records.ReadSealedAsync(RecordOf(key), cancellationToken).ConfigureAwait(false);
             if (payload is { Length: 8 } && DateTimeOffset.FromUnixTimeMilliseconds(BitConverter.ToInt64(payload)) is var shared && shared > now)
             {
                 // Bounded, whatever the record says: a throttle never holds back longer than Entra ever asks.
@@ -49,8 +49,7 @@ internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider 
         try
         {
             // Sealed, so that whoever can write the Table cannot stop the broker from calling Entra.
-            await table.WriteSealedRecordAsync(
-                key.PartitionKey, RecordRow(key), BitConverter.GetBytes(until.ToUnixTimeMilliseconds()), until, CancellationToken.None).ConfigureAwait(false);
+            await records.WriteSealedAsync(RecordOf(key), BitConverter.GetBytes(until.ToUnixTimeMilliseconds()), until, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TokenCacheUnavailableException)
         {
@@ -58,15 +57,10 @@ internal sealed partial class EntraThrottle(TokenCacheTable table, TimeProvider 
         }
     }
 
-    private static string RecordRow(CacheEntryKey key) => "throttle-" + key.RowKey;
+    // Beside the resource's tokens, in the client's partition: removing the client's tokens removes it too.
+    private static CacheEntryKey RecordOf(CacheEntryKey tokens) => tokens with { RowKey = "throttle-" + tokens.RowKey };
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Warning,
         Message = "Client {Client}: Entra throttles token requests; holding back every instance for {RetryAfter}")]
     private static partial void LogThrottled(ILogger logger, string client, TimeSpan retryAfter);
-}
-
-/// <summary>Entra asked this client to wait; no request was sent.</summary>
-internal sealed class EntraThrottledException(TimeSpan retryAfter) : Exception($"Entra asked to retry after {retryAfter}.")
-{
-    public TimeSpan RetryAfter { get; } = retryAfter;
 }

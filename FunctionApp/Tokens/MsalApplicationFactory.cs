@@ -3,20 +3,46 @@ using Microsoft.Identity.Client;
 using Microsoft.Identity.Client.AppConfig;
 using Microsoft.Identity.Client.Extensibility;
 using TokenFunctions.Authorities;
+using TokenFunctions.Caching;
 using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Tokens;
 
-/// <summary>Builds the MSAL application of one client from its options; MSAL speaks the protocol.</summary>
-internal sealed class MsalApplicationFactory(IHttpClientFactory httpClients, TimeProvider time, ILoggerFactory loggers)
+/// <summary>
+/// Builds a client's MSAL applications from its settings, each bound to one Table row — the one place
+/// where an application meets its cache. MSAL speaks the protocol; this only configures it.
+/// </summary>
+public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, TokenCacheTable table, TimeProvider time, ILoggerFactory loggers)
 {
-    /// <summary>An MSAL application for one client; with a region, one that sends its requests there.</summary>
-    public IConfidentialClientApplication Create(string clientName, ConfidentialClientOptions options, ICertificateSource? certificates, string? region)
+    /// <summary>An application for one resource's app tokens; with a region, one that sends its requests there.</summary>
+    public BoundApplication ForResource(ClientRegistration client, CacheEntryKey row, string? region)
     {
+        var application = Create(client, region);
+        var binding = new TableCacheBinding(table, row, client.Logger);
+        binding.Attach(application.AppTokenCache);
+        return new BoundApplication(application, binding, region);
+    }
+
+    /// <summary>
+    /// A short-lived application for one user assertion's on-behalf-of tokens, bound to that assertion's
+    /// row only (no user's tokens share an in-memory cache with another's), never kept in the Table past
+    /// <paramref name="assertionExpiry"/>. Always global: Entra has no regional on-behalf-of.
+    /// </summary>
+    public BoundApplication ForUserAssertion(ClientRegistration client, CacheEntryKey row, DateTimeOffset? assertionExpiry)
+    {
+        var application = Create(client, region: null);
+        var binding = new TableCacheBinding(table, row, client.Logger, assertionExpiry);
+        binding.Attach(application.UserTokenCache);
+        return new BoundApplication(application, binding, Region: null);
+    }
+
+    private IConfidentialClientApplication Create(ClientRegistration client, string? region)
+    {
+        var options = client.Options;
         var http = new MsalHttpClientFactory(httpClients, region is null ? EntraHttpOptions.ClientName : EntraHttpOptions.RegionalClientName);
         var builder = ConfidentialClientApplicationBuilder.Create(options.ClientId)
             .WithHttpClientFactory(http)
-            .WithLogging(new MsalLogBridge(loggers.CreateLogger($"TokenFunctions.Msal.{clientName}")), options.EnablePiiLog)
+            .WithLogging(new MsalLogBridge(loggers.CreateLogger($"TokenFunctions.Msal.{client.Name}")), options.EnablePiiLog)
             // Needed for the certificate provider overload, which lets MSAL ask for the
             // certificate only when it must call Entra (and again after a rotation).
             .WithExperimentalFeatures(true);
@@ -47,26 +73,28 @@ internal sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Tim
             builder = builder.WithAzureRegion(region);
         }
 
-        if (certificates is not null && options.OidcAuthority is { Length: > 0 })
+        return WithCredential(builder, client).Build();
+    }
+
+    private ConfidentialClientApplicationBuilder WithCredential(ConfidentialClientApplicationBuilder builder, ClientRegistration client)
+    {
+        if (client.Certificates is not { } certificates)
         {
-            var clientId = options.ClientId;
-            builder = builder.WithClientAssertion(async (AssertionRequestOptions request) =>
+            return builder.WithClientSecret(client.Options.ClientSecret!);
+        }
+
+        if (client.Options.OidcAuthority is { Length: > 0 })
+        {
+            var clientId = client.Options.ClientId;
+            return builder.WithClientAssertion(async (AssertionRequestOptions request) =>
             {
                 var certificate = await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false);
                 return Rfc7523ClientAssertion.Create(certificate, clientId, request.TokenEndpoint, time);
             });
         }
-        else if (certificates is not null)
-        {
-            builder = builder.WithCertificate(
-                async request => await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false),
-                new CertificateOptions { SendX5C = options.Certificate?.SendX5c ?? false });
-        }
-        else
-        {
-            builder = builder.WithClientSecret(options.ClientSecret!);
-        }
 
-        return builder.Build();
+        return builder.WithCertificate(
+            async request => await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false),
+            new CertificateOptions { SendX5C = client.Options.Certificate?.SendX5c ?? false });
     }
 }

@@ -9,7 +9,7 @@ namespace TokenFunctions.Tokens;
 /// Entra sent them; MSAL's client-side messages are replaced by fixed descriptions, since they may
 /// quote request details.
 /// </summary>
-internal static class MsalErrorTranslator
+public static class MsalErrorTranslator
 {
     public static TokenError Translate(MsalException exception, TimeProvider time) => exception switch
     {

@@ -7,7 +7,7 @@ namespace TokenFunctions.Tokens;
 /// Sends MSAL's own log to <see cref="ILogger"/>. MSAL scrubs PII unless the client's
 /// <c>EnablePiiLog</c> is on; tokens and assertions are never in MSAL's log either way.
 /// </summary>
-internal sealed partial class MsalLogBridge(ILogger logger) : IIdentityLogger
+public sealed partial class MsalLogBridge(ILogger logger) : IIdentityLogger
 {
     public bool IsEnabled(EventLogLevel eventLogLevel) => logger.IsEnabled(Map(eventLogLevel));
 

@@ -4,7 +4,7 @@ namespace TokenFunctions.Tokens;
 /// Scope lists as cache keys and partitions. Entra compares scopes case-insensitively and ignores
 /// their order, so the key does too.
 /// </summary>
-internal static class ScopeSet
+public static class ScopeSet
 {
     /// <summary>A key for a scope list; one scope (the common case) is its own key, with no allocation.</summary>
     public static string Key(IReadOnlyList<string> scopes)

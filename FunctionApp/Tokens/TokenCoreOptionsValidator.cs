@@ -6,7 +6,7 @@ namespace TokenFunctions.Tokens;
 /// Rejects at start-up every client configuration that could only fail later, naming the
 /// setting as an operator would write it (<c>Clients__{name}__...</c>).
 /// </summary>
-internal sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOptions>
+public sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOptions>
 {
     public ValidateOptionsResult Validate(string? name, TokenCoreOptions options)
     {

@@ -10,7 +10,7 @@ namespace TokenFunctions.Tokens;
 /// its expiry, and a hash that keys its cache. The assertion itself is a credential: it is never
 /// logged, stored or returned.
 /// </summary>
-internal static class UserAssertionJwt
+public static class UserAssertionJwt
 {
     public const int MaxLength = 16 * 1024;
 

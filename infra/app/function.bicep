@@ -105,8 +105,9 @@ resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
 
 // App Service Authentication validates the caller's Entra token before the function runs and
 // injects X-MS-CLIENT-PRINCIPAL (stripping any such header a caller sent). When it is enabled the
-// platform sets WEBSITE_AUTH_ENABLED=True, and only then does the broker trust that header (design
-// §8); the app settings never set WEBSITE_AUTH_ENABLED themselves. Function keys still apply.
+// platform sets WEBSITE_AUTH_ENABLED=True, and only then does the broker trust that header (see
+// docs/architecture.md, security model); the app settings never set WEBSITE_AUTH_ENABLED themselves.
+// Function keys still apply.
 resource auth 'Microsoft.Web/sites/config@2024-11-01' = if (authEnabled) {
   parent: site
   name: 'authsettingsV2'

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace TokenFunctions.Diagnostics;
+namespace TokenFunctions.Telemetry;
 
 /// <summary>
 /// The broker's metrics (one <see cref="Meter"/>) and traces (one <see cref="ActivitySource"/>), both

@@ -2,7 +2,7 @@ using TokenFunctions.Caching;
 using TokenFunctions.Credentials;
 using TokenFunctions.Tokens;
 
-namespace TokenFunctions.Diagnostics;
+namespace TokenFunctions.Health;
 
 /// <summary>
 /// What health reports: the Table (one cheap read, remembered for a few seconds, never a write) and
@@ -14,15 +14,15 @@ public sealed class HealthProbe
     private static readonly TimeSpan TableCheckLifetime = TimeSpan.FromSeconds(5);
 
     private readonly ConfidentialClients _clients;
-    private readonly TokenCacheTable _table;
+    private readonly BrokerRecords _records;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private (bool Reachable, DateTimeOffset Until)? _lastTableCheck;
 
-    internal HealthProbe(ConfidentialClients clients, TokenCacheTable table, TimeProvider time)
+    public HealthProbe(ConfidentialClients clients, BrokerRecords records, TimeProvider time)
     {
         _clients = clients;
-        _table = table;
+        _records = records;
         _time = time;
     }
 
@@ -53,7 +53,7 @@ public sealed class HealthProbe
         bool reachable;
         try
         {
-            await _table.ReadRecordAsync("broker", "health", cancellationToken).ConfigureAwait(false);
+            await _records.ProbeAsync(cancellationToken).ConfigureAwait(false);
             reachable = true;
         }
         catch (TokenCacheUnavailableException)
@@ -69,15 +69,3 @@ public sealed class HealthProbe
         return reachable;
     }
 }
-
-public enum HealthStatus
-{
-    Healthy,
-    Degraded,
-    Unhealthy,
-}
-
-/// <summary>Health as reported: nothing here may be secret.</summary>
-public sealed record HealthReport(HealthStatus Status, bool TableReachable, IReadOnlyList<ClientHealth> Clients);
-
-public sealed record ClientHealth(string Name, CredentialStatus Credential, string Region, string RegionalCircuit);

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using TokenFunctions.Diagnostics;
+using TokenFunctions.Telemetry;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tests.Rig;
 using Xunit;
 
-namespace TokenFunctions.Tests.Diagnostics;
+namespace TokenFunctions.Tests.Telemetry;
 
 /// <summary>Metrics and traces that say at a glance whether it is the cache, the Table, Key Vault, the region or Entra.</summary>
 [Collection(UsesAzurite.Name)]

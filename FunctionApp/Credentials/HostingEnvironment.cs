@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 
-namespace TokenFunctions.Caching;
+namespace TokenFunctions.Credentials;
 
 /// <summary>Whether the app runs as a developer's local instance (<c>func start</c> sets it so).</summary>
-internal static class HostingEnvironment
+public static class HostingEnvironment
 {
     public static bool IsDevelopment(IConfiguration configuration) =>
         string.Equals(

@@ -2,7 +2,7 @@ using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tests.Rig;
 using Xunit;
 
-namespace TokenFunctions.Tests.Diagnostics;
+namespace TokenFunctions.Tests.Health;
 
 /// <summary>A health endpoint an on-call engineer can trust, and that tells an attacker nothing.</summary>
 [Collection(UsesAzurite.Name)]

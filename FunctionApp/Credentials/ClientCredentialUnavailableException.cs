@@ -5,9 +5,9 @@ namespace TokenFunctions.Credentials;
 /// credential was looked for, never its content, so it is safe to log and to return.
 /// <see cref="FailureClass"/> is a short, fixed word for health and metrics.
 /// </summary>
-public sealed class CredentialUnavailableException : Exception
+public sealed class ClientCredentialUnavailableException : Exception
 {
-    public CredentialUnavailableException(string failureClass, string message, Exception? innerException = null)
+    public ClientCredentialUnavailableException(string failureClass, string message, Exception? innerException = null)
         : base(message, innerException)
     {
         FailureClass = failureClass;

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using TokenFunctions.Telemetry;
+
+namespace TokenFunctions.Caching;
+
+/// <summary>
+/// The broker's one Table, and the only way to it. Every call is time-boxed, counted, traced and
+/// reported to <see cref="TableAvailability"/>, so that a slow or absent Table costs a request a
+/// bounded wait once and then nothing while it backs off. The table is created on first write, not at
+/// start-up, so a cold start costs one read. Every failure surfaces as
+/// <see cref="TokenCacheUnavailableException"/>: "no Table this time", never an error to a caller.
+/// What the rows mean is <see cref="TokenCacheTable"/>'s and <see cref="BrokerRecords"/>' business.
+/// </summary>
+public sealed class BrokerTable
+{
+    private readonly TableClient _table;
+    private readonly TableAvailability _availability;
+    private readonly TimeSpan _timeout;
+    private readonly TokenTelemetry _telemetry;
+    private readonly TimeProvider _time;
+
+    public BrokerTable(
+        TableServiceClient service, TableAvailability availability, IOptions<TokenCacheOptions> options, TokenTelemetry telemetry, TimeProvider time)
+    {
+        _table = service.GetTableClient(options.Value.TableName);
+        _availability = availability;
+        _timeout = options.Value.OperationTimeout;
+        _telemetry = telemetry;
+        _time = time;
+    }
+
+    public string Name => _table.Name;
+
+    /// <summary>One point read; null when the entity or the table does not exist.</summary>
+    public Task<TableEntity?> ReadAsync(string operation, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        RunAsync(operation, timeBoxed: true, async ct =>
+        {
+            try
+            {
+                var response = await _table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: ct).ConfigureAwait(false);
+                return response.HasValue ? response.Value : null;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                return null;
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="entity"/> only if it still has the ETag it was read at (with none: only if
+    /// it does not exist yet). The new ETag, or null when another writer got there first.
+    /// </summary>
+    public Task<ETag?> TryWriteAsync(string operation, TableEntity entity, ETag? ifMatch, CancellationToken cancellationToken) =>
+        WriteAsync(operation, async ct =>
+        {
+            try
+            {
+                var response = ifMatch is { } etag
+                    ? await _table.UpdateEntityAsync(entity, etag, TableUpdateMode.Replace, ct).ConfigureAwait(false)
+                    : await _table.AddEntityAsync(entity, ct).ConfigureAwait(false);
+                return response.Headers.ETag;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 || (ex.Status == 404 && ex.ErrorCode == "ResourceNotFound"))
+            {
+                // 412: changed since read; 409: created since we saw none; 404: deleted since read.
+                return (ETag?)null;
+            }
+        }, cancellationToken);
+
+    /// <summary>Writes <paramref name="entity"/>, merging into what is there: last writer wins.</summary>
+    public Task UpsertAsync(string operation, TableEntity entity, CancellationToken cancellationToken) =>
+        WriteAsync(operation, async ct =>
+        {
+            await _table.UpsertEntityAsync(entity, TableUpdateMode.Merge, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> entities matching <paramref name="filter"/>, a page at a
+    /// time. With <paramref name="ifUnchanged"/> each delete is conditional on the ETag it was found
+    /// with, so an entity another instance has just rewritten is left alone. Bounded by the caller's
+    /// cancellation, not by the per-call timeout: it may take many calls.
+    /// </summary>
+    public Task<int> DeleteWhereAsync(string operation, string filter, int limit, bool ifUnchanged, CancellationToken cancellationToken) =>
+        RunAsync(operation, timeBoxed: false, async ct =>
+        {
+            var deleted = 0;
+            try
+            {
+                var found = _table.QueryAsync<TableEntity>(filter, maxPerPage: 100, select: ["PartitionKey", "RowKey"], cancellationToken: ct);
+                await foreach (var entity in found.ConfigureAwait(false))
+                {
+                    if (deleted >= limit)
+                    {
+                        break;
+                    }
+
+                    try
+                    {
+                        await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ifUnchanged ? entity.ETag : ETag.All, ct).ConfigureAwait(false);
+                        deleted++;
+                    }
+                    catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+                    {
+                        // Gone already, or rewritten since it was found: not this call's to delete.
+                    }
+                }
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // No table yet: nothing to delete.
+            }
+
+            return deleted;
+        }, cancellationToken);
+
+    private Task<T> WriteAsync<T>(string operation, Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
+        RunAsync(operation, timeBoxed: true, async ct =>
+        {
+            try
+            {
+                return await write(ct).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
+            {
+                await _table.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+                return await write(ct).ConfigureAwait(false);
+            }
+        }, cancellationToken);
+
+    private async Task<T> RunAsync<T>(string operation, bool timeBoxed, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        if (!_availability.ShouldTry)
+        {
+            _telemetry.TableOperation(operation, "skipped");
+            throw new TokenCacheUnavailableException("The token cache table is backing off after a failure.");
+        }
+
+        using var activity = TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.Table", ActivityKind.Client);
+        activity?.SetTag("tokenfunctions.operation", operation);
+        using var timer = timeBoxed ? new CancellationTokenSource(_timeout, _time) : new CancellationTokenSource();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        try
+        {
+            var result = await call(timeout.Token).ConfigureAwait(false);
+            _availability.ReportSuccess();
+            _telemetry.TableOperation(operation, "success");
+            return result;
+        }
+        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or AggregateException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            _availability.ReportFailure(operation, ex);
+            _telemetry.TableOperation(operation, "failure");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw new TokenCacheUnavailableException($"Token cache {operation} failed ({ex.GetType().Name}).", ex);
+        }
+    }
+}

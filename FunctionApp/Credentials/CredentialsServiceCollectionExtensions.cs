@@ -1,0 +1,31 @@
+using Azure.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace TokenFunctions.Credentials;
+
+public static class CredentialsServiceCollectionExtensions
+{
+    /// <summary>
+    /// The broker's own Azure identity (the one <see cref="TokenCredential"/> for Key Vault and the
+    /// Table) and the factory of each client's certificate source.
+    /// </summary>
+    public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CredentialOptions>()
+            .Bind(configuration.GetSection(CredentialOptions.SectionName))
+            .Configure(o => o.ManagedIdentityClientId ??= configuration["ManagedIdentity:ClientId"] ?? configuration["AZURE_CLIENT_ID"])
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddHttpClient(AzureCredentialFactory.HttpClientName);
+        services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName);
+
+        // Tests (and hosts with an identity of their own) register a TokenCredential before this.
+        services.TryAddSingleton(sp => AzureCredentialFactory.Create(
+            configuration, sp.GetRequiredService<IOptions<CredentialOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>()));
+        services.AddSingleton<CertificateSourceFactory>();
+        return services;
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace TokenFunctions.Tokens;
+
+public static class ConfidentialClientsServiceCollectionExtensions
+{
+    /// <summary>
+    /// The token core: every configured client (validated at start-up, with messages that name the
+    /// setting), the MSAL applications they build, and the throttle memory they share. Needs the token
+    /// cache, the credentials and the authorities registered beside it.
+    /// </summary>
+    public static IServiceCollection AddConfidentialClients(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TokenCoreOptions>()
+            .Bind(configuration)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenCoreOptions>, TokenCoreOptionsValidator>();
+        services.AddSingleton<MsalApplicationFactory>();
+        services.AddSingleton<EntraThrottle>();
+        services.AddSingleton<ConfidentialClients>();
+        return services;
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Identity.Client;
+
+namespace TokenFunctions.Tokens;
+
+/// <summary>
+/// What kind of failure an exception from an MSAL call is — the one place that decides, so that
+/// failover, throttling and certificate rotation agree. <see cref="MsalErrorTranslator"/> then says
+/// what the caller is told.
+/// </summary>
+public static class EntraFailure
+{
+    /// <summary>The AADSTS codes with which Entra refuses a certificate it no longer (or never) accepted.</summary>
+    private static readonly HashSet<long> CertificateRejections = [700027, 700024, 7000214, 1000502, 7000274, 7000277];
+
+    /// <summary>How long Entra asked to wait, when the failure is a throttle (429, or 503 with Retry-After).</summary>
+    public static TimeSpan? ThrottledBy(Exception exception, TimeProvider time) => exception switch
+    {
+        EntraThrottledException held => held.RetryAfter,
+        MsalServiceException { InnerException: EntraThrottledException held } => held.RetryAfter,
+        MsalThrottledServiceException throttled => MsalErrorTranslator.RetryAfter(throttled, time),
+        MsalServiceException { StatusCode: 429 } service => MsalErrorTranslator.RetryAfter(service, time),
+        MsalServiceException { StatusCode: 503, Headers.RetryAfter: not null } service => MsalErrorTranslator.RetryAfter(service, time),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The regional endpoint failed rather than the request: the attempt timed out, could not connect,
+    /// or met a 5xx that is not a throttle. Worth the same request on the global endpoint.
+    /// </summary>
+    public static bool IsRegionalOutage(Exception exception, bool attemptTimedOut) => exception switch
+    {
+        OperationCanceledException => attemptTimedOut,
+        MsalThrottledServiceException => false,
+        MsalServiceException { StatusCode: 503, Headers.RetryAfter: not null } => false,
+        MsalServiceException { StatusCode: 0 or >= 500 } => true,
+        MsalServiceException { ErrorCode: "request_timeout" or "service_not_available" } => true,
+        HttpRequestException => true,
+        _ => false,
+    };
+
+    /// <summary>Entra refused the client's certificate: a newer version in the vault may be the one it accepts.</summary>
+    public static bool IsCertificateRejection(Exception exception) =>
+        exception is MsalServiceException { ErrorCode: "invalid_client" } service &&
+        (service.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var code) && CertificateRejections.Contains(code)) == true ||
+         CertificateRejections.Any(code => service.Message.Contains($"AADSTS{code}", StringComparison.Ordinal)));
+}

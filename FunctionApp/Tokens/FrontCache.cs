@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+
+namespace TokenFunctions.Tokens;
+
+/// <summary>
+/// Ready tokens by request key, answered without entering MSAL (the <c>front</c> layer in telemetry),
+/// and the lifetime Entra gave each key's last token, so that pre-warming never refreshes more often
+/// than half of it. Bounded: past <see cref="Capacity"/> keys a map starts over rather than grow —
+/// MSAL and the Table still hold every token, so forgetting costs one lookup, never a token.
+/// </summary>
+public sealed class FrontCache(IEqualityComparer<string> comparer)
+{
+    /// <summary>More keys than any real set of callers uses.</summary>
+    public const int Capacity = 1024;
+
+    private readonly ConcurrentDictionary<string, AccessToken> _tokens = new(comparer);
+    private readonly ConcurrentDictionary<string, TimeSpan> _lifetimes = new(comparer);
+
+    /// <summary>The token last remembered for <paramref name="key"/>, whatever its freshness.</summary>
+    public bool TryGet(string key, [NotNullWhen(true)] out AccessToken? token) => _tokens.TryGetValue(key, out token);
+
+    public bool Contains(string key) => _tokens.ContainsKey(key);
+
+    /// <summary>Remembers <paramref name="token"/> as served from cache from now on, and its lifetime when it is new from Entra.</summary>
+    public void Remember(string key, AccessToken token, DateTimeOffset now)
+    {
+        Bound(_tokens);
+        _tokens[key] = token.FromCache();
+        if (token.Source == TokenSource.IdentityProvider)
+        {
+            Bound(_lifetimes);
+            _lifetimes[key] = token.ExpiresOn - now;
+        }
+    }
+
+    /// <summary>The lifetime of the last token Entra issued for <paramref name="key"/>, when known.</summary>
+    public TimeSpan? LifetimeOf(string key) => _lifetimes.TryGetValue(key, out var lifetime) ? lifetime : null;
+
+    /// <summary>Forgets every token (lifetimes stay: they describe Entra, not a token).</summary>
+    public void Clear() => _tokens.Clear();
+
+    private static void Bound<T>(ConcurrentDictionary<string, T> map)
+    {
+        if (map.Count >= Capacity)
+        {
+            map.Clear();
+        }
+    }
+}
