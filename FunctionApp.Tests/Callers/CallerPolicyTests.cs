@@ -66,6 +66,18 @@ public sealed class CallerPolicyTests
         Assert.Equal(TokenErrorKind.Unauthenticated, policy.Authorize(caller: null, Client, [])?.Kind);
     }
 
+    [Theory]
+    [InlineData("[1,2]")]
+    [InlineData("null")]
+    [InlineData("\"a string\"")]
+    [InlineData("{\"claims\":{}}")]
+    public void A_principal_header_that_is_not_the_platforms_shape_names_no_caller(string json)
+    {
+        var header = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(json));
+
+        Assert.Null(CallerPrincipal.Parse(header));
+    }
+
     private static CallerPolicy PolicyWithAllowedCallers()
     {
         var client = new ConfidentialClientOptions

@@ -93,15 +93,13 @@ public sealed class BrokerTable
                 var found = _table.QueryAsync<TableEntity>(filter, maxPerPage: 100, select: ["PartitionKey", "RowKey"], cancellationToken: ct);
                 await foreach (var entity in found.ConfigureAwait(false))
                 {
-                    if (deleted >= limit)
-                    {
-                        break;
-                    }
-
                     try
                     {
                         await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ifUnchanged ? entity.ETag : ETag.All, ct).ConfigureAwait(false);
-                        deleted++;
+                        if (++deleted >= limit)
+                        {
+                            break;
+                        }
                     }
                     catch (RequestFailedException ex) when (ex.Status is 404 or 412)
                     {

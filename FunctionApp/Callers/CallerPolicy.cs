@@ -14,6 +14,9 @@ public sealed class CallerPolicy(IOptions<TokenCoreOptions> options)
     private readonly Dictionary<string, List<AllowedCallerOptions>> _allowed =
         options.Value.Clients.ToDictionary(c => c.Key, c => c.Value.AllowedCallers, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Whether <paramref name="client"/> serves only its <c>AllowedCallers</c> (so who is calling matters).</summary>
+    public bool IsRestricted(string client) => _allowed.TryGetValue(client, out var allowed) && allowed.Count > 0;
+
     /// <summary>
     /// Null when <paramref name="caller"/> may have <paramref name="scopes"/> from <paramref name="client"/>;
     /// otherwise the 401 (no known caller) or 403 to answer. <paramref name="caller"/> is null when the
@@ -21,10 +24,12 @@ public sealed class CallerPolicy(IOptions<TokenCoreOptions> options)
     /// </summary>
     public TokenError? Authorize(CallerPrincipal? caller, string client, IReadOnlyList<string> scopes)
     {
-        if (!_allowed.TryGetValue(client, out var allowed) || allowed.Count == 0)
+        if (!IsRestricted(client))
         {
             return null;
         }
+
+        var allowed = _allowed[client];
 
         if (caller is null)
         {

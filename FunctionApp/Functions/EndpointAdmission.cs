@@ -25,7 +25,7 @@ public sealed class EndpointAdmission(ConfidentialClients clients, CallerPolicy 
             return Admission.Refuse(invalid, correlationId);
         }
 
-        return callers.Authorize(platform.CallerOf(request), client, parsed.Request!.Scopes) is { } refused
+        return Authorize(request, client, parsed.Request!.Scopes) is { } refused
             ? Admission.Refuse(refused, correlationId)
             : Admission.Admit(confidentialClient, parsed.Request, correlationId);
     }
@@ -42,8 +42,13 @@ public sealed class EndpointAdmission(ConfidentialClients clients, CallerPolicy 
             return Admission.Refuse(TokenError.UnknownClient(client), correlationId);
         }
 
-        return callers.Authorize(platform.CallerOf(request), client, []) is { } refused
+        return Authorize(request, client, []) is { } refused
             ? Admission.Refuse(refused, correlationId)
-            : Admission.Admit(confidentialClient, new TokenRequest([], null, null), correlationId);
+            : Admission.Admit(confidentialClient, TokenRequest.None, correlationId);
     }
+
+    // The principal header is read only for a client that restricts its callers: for the others it
+    // changes nothing, and a request should not pay for decoding it.
+    private TokenError? Authorize(HttpRequest request, string client, IReadOnlyList<string> scopes) =>
+        callers.IsRestricted(client) ? callers.Authorize(platform.CallerOf(request), client, scopes) : null;
 }

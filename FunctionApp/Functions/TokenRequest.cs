@@ -13,6 +13,9 @@ public sealed record TokenRequest(IReadOnlyList<string> Scopes, string? ClaimsCh
     // The assertion is a user's credential: keep it out of every ToString and debugger view.
     public override string ToString() => $"TokenRequest {{ Scopes = {string.Join(' ', Scopes)}, ClaimsChallenge = {ClaimsChallenge is not null} }}";
 
+    /// <summary>A request that asks for nothing (removal carries no body).</summary>
+    public static readonly TokenRequest None = new([], null, null);
+
     public const int MaxBodyBytes = 64 * 1024;
     public const int MaxScopes = 20;
     public const int MaxScopeLength = 512;

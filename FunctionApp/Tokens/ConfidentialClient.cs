@@ -9,11 +9,11 @@ using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 namespace TokenFunctions.Tokens;
 
 /// <summary>
-/// One configured app registration and its three flows — client credentials, on-behalf-of, removal —
-/// as MSAL's confidential client application offers them, plus what a shared broker needs: a
-/// <see cref="FrontCache"/> of ready tokens, one Entra call per key however many callers miss at once
-/// (<see cref="SingleFlight{T}"/>), a Table-backed MSAL cache per resource, regional failover and time
-/// budgets. Every outcome a caller can cause is a <see cref="TokenResult"/>, never an exception.
+/// One configured app registration and its flows: client credentials and on-behalf-of as MSAL's
+/// confidential client application offers them, removal of its tokens (which MSAL.NET lacks), and what
+/// a shared broker needs besides: a <see cref="FrontCache"/> of ready tokens, one Entra call per key
+/// however many callers miss at once (<see cref="SingleFlight{T}"/>), a Table-backed MSAL cache per
+/// resource, regional failover and time budgets. Every outcome a caller can cause is a <see cref="TokenResult"/>, never an exception.
 /// </summary>
 public sealed partial class ConfidentialClient
 {
@@ -27,8 +27,8 @@ public sealed partial class ConfidentialClient
     private readonly TimeProvider _time;
     private readonly string _tablePartition;
 
-    private readonly FrontCache _front = new(StringComparer.OrdinalIgnoreCase);
-    private readonly FrontCache _frontOnBehalfOf = new(StringComparer.Ordinal);
+    private readonly FrontCache _front = new(StringComparer.OrdinalIgnoreCase, tracksLifetimes: true);
+    private readonly FrontCache _frontOnBehalfOf = new(StringComparer.Ordinal, tracksLifetimes: false);
     private readonly SingleFlight<TokenResult> _flights = new(StringComparer.OrdinalIgnoreCase);
     private readonly SingleFlight<TokenResult> _flightsOnBehalfOf = new(StringComparer.Ordinal);
 

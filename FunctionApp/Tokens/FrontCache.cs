@@ -5,11 +5,12 @@ namespace TokenFunctions.Tokens;
 
 /// <summary>
 /// Ready tokens by request key, answered without entering MSAL (the <c>front</c> layer in telemetry),
-/// and the lifetime Entra gave each key's last token, so that pre-warming never refreshes more often
-/// than half of it. Bounded: past <see cref="Capacity"/> keys a map starts over rather than grow —
-/// MSAL and the Table still hold every token, so forgetting costs one lookup, never a token.
+/// and, with <paramref name="tracksLifetimes"/>, the lifetime Entra gave each key's last token, so that
+/// pre-warming never refreshes more often than half of it. Bounded: past <see cref="Capacity"/> keys a
+/// map starts over rather than grow — MSAL and the Table still hold every token, so forgetting costs
+/// one lookup, never a token.
 /// </summary>
-public sealed class FrontCache(IEqualityComparer<string> comparer)
+public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLifetimes)
 {
     /// <summary>More keys than any real set of callers uses.</summary>
     public const int Capacity = 1024;
@@ -27,7 +28,7 @@ public sealed class FrontCache(IEqualityComparer<string> comparer)
     {
         Bound(_tokens);
         _tokens[key] = token.FromCache();
-        if (token.Source == TokenSource.IdentityProvider)
+        if (tracksLifetimes && token.Source == TokenSource.IdentityProvider)
         {
             Bound(_lifetimes);
             _lifetimes[key] = token.ExpiresOn - now;

@@ -18,11 +18,11 @@ public sealed class MsalRequests(ClientRegistration client, EntraThrottle thrott
 
     public Task<AccessToken> ForClientAsync(
         BoundApplication msal, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken) =>
-        SendAsync(msal.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh), msal, "client_credentials", claimsChallenge, cancellationToken);
+        SendAsync(msal.Application.AcquireTokenForClient(scopes).WithForceRefresh(forceRefresh), msal, TokenRequestTelemetry.ClientCredentials, claimsChallenge, cancellationToken);
 
     public Task<AccessToken> OnBehalfOfAsync(
         BoundApplication msal, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
-        SendAsync(msal.Application.AcquireTokenOnBehalfOf(scopes, new UserAssertion(userAssertion)), msal, "on_behalf_of", claimsChallenge, cancellationToken);
+        SendAsync(msal.Application.AcquireTokenOnBehalfOf(scopes, new UserAssertion(userAssertion)), msal, TokenRequestTelemetry.OnBehalfOf, claimsChallenge, cancellationToken);
 
     private async Task<AccessToken> SendAsync<T>(T request, BoundApplication msal, string flow, string? claimsChallenge, CancellationToken cancellationToken)
         where T : AbstractAcquireTokenParameterBuilder<T>
