@@ -12,6 +12,7 @@ namespace TokenFunctions.Tests.Functions;
 public sealed class CallerAdmissionTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string OrdersApp = "11111111-1111-1111-1111-111111111111";
+    private const string AppObject = "77777777-7777-7777-7777-777777777777";
     private EntraScenario _scenario = null!;
 
     public async Task InitializeAsync()
@@ -24,10 +25,10 @@ public sealed class CallerAdmissionTests(AzuriteFixture azurite) : IAsyncLifetim
     public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
     [Theory]
-    [InlineData("allowed caller, allowed scope", EntraScenario.Scope, true, $"appid={OrdersApp}", 200)]
-    [InlineData("forged principal, platform auth off", EntraScenario.Scope, false, $"appid={OrdersApp}", 401)]
+    [InlineData("allowed caller, allowed scope", EntraScenario.Scope, true, $"appid={OrdersApp};oid={AppObject};sub={AppObject}", 200)]
+    [InlineData("forged principal, platform auth off", EntraScenario.Scope, false, $"appid={OrdersApp};oid={AppObject};sub={AppObject}", 401)]
     [InlineData("no principal", EntraScenario.Scope, true, null, 401)]
-    [InlineData("allowed caller, other scope", "api://reports/.default", true, $"appid={OrdersApp}", 403)]
+    [InlineData("allowed caller, other scope", "api://reports/.default", true, $"appid={OrdersApp};oid={AppObject};sub={AppObject}", 403)]
     public async Task A_refused_caller_gets_an_oauth_error_and_entra_is_never_called(
         string @case, string scope, bool platformAuthentication, string? principal, int expected)
     {
@@ -54,7 +55,7 @@ public sealed class CallerAdmissionTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["WEBSITE_AUTH_ENABLED"] = websiteAuthEnabled }).Build();
         var request = new DefaultHttpContext().Request;
-        request.Headers["X-MS-CLIENT-PRINCIPAL"] = ClientPrincipalHeader.Encode($"appid={OrdersApp}");
+        request.Headers["X-MS-CLIENT-PRINCIPAL"] = ClientPrincipalHeader.Encode($"appid={OrdersApp};oid={AppObject};sub={AppObject}");
 
         Assert.Null(new AppServiceAuthentication(configuration).CallerOf(request));
     }
@@ -64,7 +65,7 @@ public sealed class CallerAdmissionTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["WEBSITE_AUTH_ENABLED"] = "True" }).Build();
         var request = new DefaultHttpContext().Request;
-        request.Headers["X-MS-CLIENT-PRINCIPAL"] = ClientPrincipalHeader.Encode($"appid={OrdersApp}");
+        request.Headers["X-MS-CLIENT-PRINCIPAL"] = ClientPrincipalHeader.Encode($"appid={OrdersApp};oid={AppObject};sub={AppObject}");
 
         Assert.Equal(OrdersApp, new AppServiceAuthentication(configuration).CallerOf(request)?.ApplicationId);
     }

@@ -15,6 +15,7 @@ public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId, bo
     private const int MaxHeaderLength = 32 * 1024;
     private const string ObjectIdClaimType = "http://schemas.microsoft.com/identity/claims/objectidentifier";
     private const string ScopeClaimType = "http://schemas.microsoft.com/identity/claims/scope";
+    private const string SubjectClaimType = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
 
     /// <summary>
     /// The principal in a header value, or null when it holds none that can be read. Whether the header
@@ -36,7 +37,7 @@ public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId, bo
                 return null;
             }
 
-            string? appId = null, azp = null, oid = null, idtyp = null;
+            string? appId = null, azp = null, oid = null, sub = null, idtyp = null;
             var delegated = false;
             foreach (var claim in claims.EnumerateArray())
             {
@@ -52,13 +53,18 @@ public sealed record CallerPrincipal(string? ApplicationId, string? ObjectId, bo
                     case "appid": appId = value.GetString(); break;
                     case "azp": azp = value.GetString(); break;
                     case "oid" or ObjectIdClaimType: oid = value.GetString(); break;
+                    case "sub" or SubjectClaimType: sub = value.GetString(); break;
                     case "idtyp": idtyp = value.GetString(); break;
                     case "scp" or ScopeClaimType: delegated = true; break;
                 }
             }
 
-            // A user's token carries scopes (scp); an application's does not (and v2 says idtyp=app).
-            var isApplication = idtyp == "app" || (!delegated && idtyp is null);
+            // An application only on a positive signal, as Microsoft.Identity.Web decides: idtyp=app (an
+            // optional claim), or an app-only token's shape — its subject is its own object id, and it
+            // carries no delegated scope. A user's token without scp (roles only, or .default with
+            // nothing granted) is not an application's, so it never inherits an allowed app's access.
+            var isApplication = idtyp == "app" ||
+                                (idtyp is null && !delegated && oid is not null && string.Equals(oid, sub, StringComparison.OrdinalIgnoreCase));
             var principal = new CallerPrincipal(appId ?? azp, oid, isApplication);
             return principal.ApplicationId is null && principal.ObjectId is null ? null : principal;
         }
