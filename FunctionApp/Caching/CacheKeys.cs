@@ -23,10 +23,17 @@ public static class CacheKeys
     /// <summary>The row of one resource's app tokens inside the client's partition.</summary>
     public static string ResourceRow(string resource) => Hash(resource);
 
-    private static string Hash(params string[] parts)
+    /// <summary>
+    /// The row of one exact, case-sensitive scope set's tokens inside the client's partition (a generic
+    /// OpenID Connect provider's scopes), or inside a user assertion's partition.
+    /// </summary>
+    public static string ScopeSetRow(string exactScopes) => "scopes-" + Digest(exactScopes);
+
+    // Lower-case so that "API://X" and "api://x" share an entry, as Entra treats them alike.
+    private static string Hash(params string[] parts) => Digest(string.Join('\n', parts).ToLowerInvariant());
+
+    private static string Digest(string text)
     {
-        // Lower-case so that "API://X" and "api://x" share an entry, as Entra treats them alike.
-        var text = string.Join('\n', parts).ToLowerInvariant();
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(text), digest);
         return Convert.ToHexStringLower(digest[..16]);

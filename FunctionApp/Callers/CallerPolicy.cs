@@ -6,16 +6,17 @@ namespace TokenFunctions.Callers;
 /// <summary>
 /// Who may ask a client for which scopes. A client without <c>AllowedCallers</c> serves any holder of
 /// a function key; one with them serves only those callers — matched on the calling application's id,
-/// then on its object id — and each only its listed scopes, compared as Entra compares scopes
-/// (case-insensitive; a resource's <c>.default</c> is a scope of its own).
+/// then on its object id — and each only its listed scopes, compared as the client's provider compares
+/// them (<see cref="ScopeRules"/>: case-insensitive for Entra, exact for a generic OpenID Connect
+/// provider; a resource's <c>.default</c> is a scope of its own).
 /// </summary>
 public sealed class CallerPolicy(IOptions<TokenCoreOptions> options)
 {
-    private readonly Dictionary<string, List<AllowedCallerOptions>> _allowed =
-        options.Value.Clients.ToDictionary(c => c.Key, c => c.Value.AllowedCallers, StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, (List<AllowedCallerOptions> Callers, ScopeRules Scopes)> _allowed =
+        options.Value.Clients.ToDictionary(c => c.Key, c => (c.Value.AllowedCallers, ScopeRules.For(c.Value)), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Whether <paramref name="client"/> serves only its <c>AllowedCallers</c> (so who is calling matters).</summary>
-    public bool IsRestricted(string client) => _allowed.TryGetValue(client, out var allowed) && allowed.Count > 0;
+    public bool IsRestricted(string client) => _allowed.TryGetValue(client, out var allowed) && allowed.Callers.Count > 0;
 
     /// <summary>
     /// Null when <paramref name="caller"/> may have <paramref name="scopes"/> from <paramref name="client"/>;
@@ -29,7 +30,7 @@ public sealed class CallerPolicy(IOptions<TokenCoreOptions> options)
             return null;
         }
 
-        var allowed = _allowed[client];
+        var (allowed, rules) = _allowed[client];
 
         if (caller is null)
         {
@@ -46,7 +47,7 @@ public sealed class CallerPolicy(IOptions<TokenCoreOptions> options)
             return new TokenError(TokenErrorKind.Forbidden, "access_denied", $"This caller may not use client '{client}'.");
         }
 
-        var refused = scopes.FirstOrDefault(s => !entry.Scopes.Contains(s, StringComparer.OrdinalIgnoreCase));
+        var refused = scopes.FirstOrDefault(s => !entry.Scopes.Contains(s, rules.Comparer));
         return refused is null
             ? null
             : new TokenError(TokenErrorKind.Forbidden, "access_denied", $"This caller may not ask client '{client}' for scope '{refused}'.");

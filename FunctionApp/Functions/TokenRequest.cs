@@ -126,9 +126,9 @@ public sealed record TokenRequest(IReadOnlyList<string> Scopes, string? ClaimsCh
             }
 
             var value = scope.GetString()!;
-            if (value.Length is 0 or > MaxScopeLength || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            if (value.Length > MaxScopeLength || !ScopeSet.IsValid(value))
             {
-                error = $"Each scope in \"scopes\" must be 1 to {MaxScopeLength} characters without whitespace or control characters.";
+                error = $"Each scope in \"scopes\" must be 1 to {MaxScopeLength} characters without whitespace, control characters, '\"', '\\' or anything outside printable ASCII (RFC 6749, section 3.3).";
                 return null;
             }
 

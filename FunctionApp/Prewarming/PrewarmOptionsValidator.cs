@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Tokens;
 
 namespace TokenFunctions.Prewarming;
 
@@ -30,9 +31,9 @@ public sealed partial class PrewarmOptionsValidator(IConfiguration configuration
                 failures.Add($"Prewarm__Targets__{i}__Client '{target.Client}' is not a configured client (Clients__{{name}}__...).");
             }
 
-            if (target.Scopes.Count == 0 || target.Scopes.Any(string.IsNullOrWhiteSpace))
+            if (target.Scopes.Count == 0 || !target.Scopes.All(s => s is not null && ScopeSet.IsValid(s)))
             {
-                failures.Add($"Prewarm__Targets__{i}__Scopes needs at least one scope, and no empty one.");
+                failures.Add($"Prewarm__Targets__{i}__Scopes needs at least one scope, each printable ASCII other than space, '\"' and '\\' (RFC 6749).");
             }
         }
 

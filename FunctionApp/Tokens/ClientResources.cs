@@ -4,20 +4,21 @@ using TokenFunctions.Caching;
 namespace TokenFunctions.Tokens;
 
 /// <summary>
-/// The MSAL applications of each resource one client has served, by resource (<c>api://x</c> for
-/// <c>api://x/.default</c>), each bound to its own row of the client's Table partition. Bounded: past
+/// The MSAL applications of each resource one client has served (<c>api://x</c> for
+/// <c>api://x/.default</c>; for a generic OpenID Connect provider, each exact scope set: see
+/// <see cref="ScopeRules"/>), each bound to its own row of the client's Table partition. Bounded: past
 /// <see cref="Capacity"/> resources it starts over — the applications go, their tokens stay in the Table.
 /// </summary>
-public sealed class ClientResources(ClientRegistration client, MsalApplicationFactory applications, string tablePartition)
+public sealed class ClientResources(ClientRegistration client, ScopeRules scopes, MsalApplicationFactory applications, string tablePartition)
 {
     public const int Capacity = 256;
 
-    private readonly ConcurrentDictionary<string, ResourceApplications> _resources = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ResourceApplications> _resources = new(scopes.Comparer);
 
-    /// <summary>The applications of the resource <paramref name="scope"/> belongs to.</summary>
-    public ResourceApplications Of(string scope)
+    /// <summary>The applications that serve a request for <paramref name="requested"/>.</summary>
+    public ResourceApplications For(IReadOnlyList<string> requested)
     {
-        var resource = ScopeSet.Resource(scope);
+        var resource = scopes.PartitionOf(requested);
         if (_resources.TryGetValue(resource, out var existing))
         {
             return existing;
@@ -28,7 +29,7 @@ public sealed class ClientResources(ClientRegistration client, MsalApplicationFa
             _resources.Clear();
         }
 
-        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(tablePartition, CacheKeys.ResourceRow(r))));
+        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(tablePartition, scopes.RowOf(r))));
     }
 
     public void Clear() => _resources.Clear();

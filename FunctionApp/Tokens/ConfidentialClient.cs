@@ -27,9 +27,12 @@ public sealed partial class ConfidentialClient
     private readonly TimeProvider _time;
     private readonly string _tablePartition;
 
-    private readonly FrontCache _front = new(StringComparer.OrdinalIgnoreCase, tracksLifetimes: true);
+    private readonly ScopeRules _scopes;
+    private readonly FrontCache _front;
+    private readonly SingleFlight<TokenResult> _flights;
+
+    // On-behalf-of keys start with the assertion's hash, which is case-sensitive: ordinal, always.
     private readonly FrontCache _frontOnBehalfOf = new(StringComparer.Ordinal, tracksLifetimes: false);
-    private readonly SingleFlight<TokenResult> _flights = new(StringComparer.OrdinalIgnoreCase);
     private readonly SingleFlight<TokenResult> _flightsOnBehalfOf = new(StringComparer.Ordinal);
 
     private readonly ClientResources _resources;
@@ -57,7 +60,10 @@ public sealed partial class ConfidentialClient
         _telemetry = new TokenRequestTelemetry(client, telemetry, time);
         Tenant = AuthorityTenant.Of(client.Options.Authority ?? client.Options.OidcAuthority!);
         _tablePartition = CacheKeys.AppTokenPartition(client.Name, client.Options.ClientId, Tenant);
-        _resources = new ClientResources(client, applications, _tablePartition);
+        _scopes = ScopeRules.For(client.Options);
+        _front = new FrontCache(_scopes.Comparer, tracksLifetimes: true);
+        _flights = new SingleFlight<TokenResult>(_scopes.Comparer);
+        _resources = new ClientResources(client, _scopes, applications, _tablePartition);
     }
 
     public string Name => _client.Name;
@@ -86,7 +92,7 @@ public sealed partial class ConfidentialClient
         ArgumentNullException.ThrowIfNull(scopes);
         ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
 
-        var key = ScopeSet.Key(scopes);
+        var key = _scopes.Key(scopes);
         if (claimsChallenge is null && _front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
         {
             // The hot path: a lookup, two counter increments, and an activity only when someone listens.
@@ -113,7 +119,7 @@ public sealed partial class ConfidentialClient
     /// </summary>
     public async Task<PrewarmOutcome> PrewarmAsync(IReadOnlyList<string> scopes, TimeSpan refreshBefore, CancellationToken cancellationToken)
     {
-        var key = ScopeSet.Key(scopes);
+        var key = _scopes.Key(scopes);
         var current = await AcquireTokenForClientAsync(scopes, null, cancellationToken).ConfigureAwait(false);
         if (!current.Succeeded)
         {
@@ -155,7 +161,7 @@ public sealed partial class ConfidentialClient
         ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
 
         var assertionHash = UserAssertionJwt.Hash(userAssertion);
-        var key = assertionHash + "\n" + ScopeSet.Key(scopes).ToLowerInvariant();
+        var key = assertionHash + "\n" + _scopes.OrdinalKey(scopes);
         if (claimsChallenge is null && _frontOnBehalfOf.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
         {
             _telemetry.FrontCacheHit(TokenRequestTelemetry.OnBehalfOf, scopes);
@@ -206,7 +212,7 @@ public sealed partial class ConfidentialClient
     private async Task<TokenResult> AcquireFromMsalAsync(string key, IReadOnlyList<string> scopes, string? claimsChallenge, TimeSpan lifeWanted)
     {
         var generation = Volatile.Read(ref _generation);
-        var resource = _resources.Of(scopes[0]);
+        var resource = _resources.For(scopes);
         if (_front.Contains(key))
         {
             // The token this instance holds is due: another instance (or the pre-warm timer) may have refreshed it.
@@ -260,7 +266,7 @@ public sealed partial class ConfidentialClient
             return new TokenError(TokenErrorKind.Rejected, "invalid_grant", "The user assertion has expired; the caller must get a new token from the user.");
         }
 
-        var row = new CacheEntryKey(CacheKeys.OnBehalfOfPartition(Name, _client.Options.ClientId, Tenant, assertionHash), CacheKeys.OnBehalfOfRow);
+        var row = new CacheEntryKey(CacheKeys.OnBehalfOfPartition(Name, _client.Options.ClientId, Tenant, assertionHash), _scopes.OnBehalfOfRow(scopes));
         var result = await _policy.RunAsync(row, async ct =>
         {
             var msal = _applications.ForUserAssertion(_client, row, assertionExpiry);

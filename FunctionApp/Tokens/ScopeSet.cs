@@ -1,22 +1,15 @@
 namespace TokenFunctions.Tokens;
 
-/// <summary>
-/// Scope lists as cache keys and partitions. Entra compares scopes case-insensitively and ignores
-/// their order, so the key does too.
-/// </summary>
+/// <summary>What one scope is: valid or not, and which resource it belongs to (<see cref="ScopeRules"/> compares lists).</summary>
 public static class ScopeSet
 {
-    /// <summary>A key for a scope list; one scope (the common case) is its own key, with no allocation.</summary>
-    public static string Key(IReadOnlyList<string> scopes)
-    {
-        if (scopes.Count == 1)
-        {
-            return scopes[0];
-        }
-
-        var sorted = scopes.Select(s => s.ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal);
-        return string.Join(' ', sorted);
-    }
+    /// <summary>
+    /// A scope-token as RFC 6749 §3.3 defines it: printable ASCII except space, <c>"</c> and <c>\</c>.
+    /// Anything else is refused before it reaches a cache key, where Unicode case rules could merge two
+    /// distinct scopes (the Kelvin sign lower-cases to an ASCII k).
+    /// </summary>
+    public static bool IsValid(string scope) =>
+        scope.Length > 0 && scope.All(c => c is >= '!' and <= '~' and not '"' and not '\\');
 
     /// <summary>
     /// The resource a scope belongs to: <c>api://x/.default</c> and <c>api://x/read</c> are both of

@@ -106,6 +106,11 @@ public sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOption
             {
                 failures.Add($"{prefix}AllowedCallers__{i}__Scopes needs at least one scope the caller may ask for.");
             }
+
+            foreach (var scope in caller.Scopes.Where(s => s is null || !ScopeSet.IsValid(s)))
+            {
+                failures.Add($"{prefix}AllowedCallers__{i}__Scopes: '{scope}' is not a scope (printable ASCII other than space, '\"' and '\\', as RFC 6749 defines it).");
+            }
         }
 
         if (settings.AllowBroker is not null)
