@@ -155,6 +155,29 @@ public sealed class RegionalAcquisitionTests(AzuriteFixture azurite) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_regional_503_with_retry_after_is_a_regional_outage_not_a_throttle()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        Entra.Fault = request => request.Host == "westus2.login.microsoft.com"
+            ? FakeResponse.EntraError(HttpStatusCode.ServiceUnavailable, "temporarily_unavailable", 50001, "AADSTS50001: The service is temporarily unavailable.")
+                with { Headers = new Dictionary<string, string> { ["Retry-After"] = "600" } }
+            : null;
+        _scenario.Settings[Setting] = "westus2";
+        await using var first = _scenario.StartProcess(time);
+
+        var response = await first.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { EntraScenario.Scope } });
+
+        Assert.True(response.Status == 200, response.ToString());
+        Assert.Equal(1, Entra.TokenCalls(host: FakeEntraId.GlobalHost));
+
+        // Nothing holds the resource back: another instance, another scope of it, is served too.
+        await using var second = _scenario.StartProcess(time);
+        var other = await second.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://inventory/read" } });
+        Assert.True(other.Status == 200, other.ToString());
+        Assert.Equal(2, Entra.TokenCalls(host: FakeEntraId.GlobalHost));
+    }
+
+    [Fact]
     public async Task A_regional_invalid_scope_is_returned_as_entra_said_it_without_failover()
     {
         Entra.Fault = _ => FakeResponse.EntraError(HttpStatusCode.BadRequest, "invalid_scope", 1002012,

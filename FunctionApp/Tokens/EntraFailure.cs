@@ -25,13 +25,15 @@ public static class EntraFailure
 
     /// <summary>
     /// The regional endpoint failed rather than the request: the attempt timed out, could not connect,
-    /// or met a 5xx that is not a throttle. Worth the same request on the global endpoint.
+    /// or met a 5xx — a 503 with <c>Retry-After</c> included, which from a region says the region is
+    /// unavailable (and so does MSAL's local memory of one), not that this client must wait everywhere.
+    /// Worth the same request on the global endpoint; only a 429 is a throttle wherever it comes from.
     /// </summary>
     public static bool IsRegionalOutage(Exception exception, bool attemptTimedOut) => exception switch
     {
         OperationCanceledException => attemptTimedOut,
+        MsalThrottledServiceException { StatusCode: 503 } => true,
         MsalThrottledServiceException => false,
-        MsalServiceException { StatusCode: 503, Headers.RetryAfter: not null } => false,
         MsalServiceException { StatusCode: 0 or >= 500 } => true,
         MsalServiceException { ErrorCode: "request_timeout" or "service_not_available" } => true,
         HttpRequestException => true,
