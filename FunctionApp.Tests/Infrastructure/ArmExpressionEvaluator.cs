@@ -8,14 +8,17 @@ namespace TokenFunctions.Tests.Infrastructure;
 
 /// <summary>
 /// Evaluates the ARM template expressions <c>bicep build</c> emits (<c>[union(parameters('a'), ...)]</c>)
-/// for the handful of functions infra/main.bicep uses, with given parameter values and stand-ins for
-/// the outputs of modules (<c>reference('storage').outputs.name.value</c>). A function it does not
-/// know throws, so a template change that needs one is noticed rather than misread.
+/// for the handful of functions infra/ uses, with given parameter values and stand-ins for the
+/// outputs of modules (<c>reference('storage').outputs.name.value</c>) and the properties of resources
+/// (<c>reference(resourceId(...), '2024-11-30').principalId</c>). Resource ids are built in the
+/// stand-in subscription and resource group. A function it does not know throws, so a template change
+/// that needs one is noticed rather than misread.
 /// </summary>
 internal sealed class ArmExpressionEvaluator(
     JsonObject template,
     IReadOnlyDictionary<string, JsonNode?> parameters,
-    Func<string, string, JsonNode?> moduleOutput)
+    Func<string, string, JsonNode?> moduleOutput,
+    Func<string, JsonNode?>? resourceProperties = null)
 {
     private readonly Dictionary<string, JsonNode?> _variables = new(StringComparer.OrdinalIgnoreCase);
 
@@ -86,7 +89,13 @@ internal sealed class ArmExpressionEvaluator(
         {
             case "parameters": return Parameter(Text(Arg(0)));
             case "variables": return Variable(Text(Arg(0)));
-            case "reference": return ModuleReference(Text(Arg(0)));
+            case "reference":
+                var target = Text(Arg(0));
+                return !target.StartsWith('/') ? ModuleReference(target)
+                    : resourceProperties?.Invoke(target) ?? throw new InvalidOperationException($"No stand-in for the properties of {target}.");
+            case "resourceid": return ResourceId(Args().Select(Stringify).ToList());
+            case "subscriptionresourceid":
+                return $"/subscriptions/{StandIn.SubscriptionId}/providers/{Text(Arg(0))}/{string.Join('/', Args().Skip(1).Select(Stringify))}";
             case "lambdavariables":
                 return scope.TryGetValue(Text(Arg(0)), out var bound) ? bound?.DeepClone() : throw new InvalidOperationException($"No lambda variable '{Text(Arg(0))}'.");
             case "if": return Truthy(Arg(0)) ? Arg(1) : Arg(2);
@@ -176,6 +185,23 @@ internal sealed class ArmExpressionEvaluator(
     {
         ["outputs"] = new OutputsProxy(module, moduleOutput).Build(template),
     };
+
+    /// <summary>resourceId([subscriptionId], [resourceGroup], type, name, ...): one name per segment of the type after its namespace.</summary>
+    private static string ResourceId(List<string> args)
+    {
+        var typeAt = args.FindIndex(a => a.Contains('/', StringComparison.Ordinal));
+        var segments = typeAt < 0 ? [] : args[typeAt].Split('/');
+        var names = args.Skip(typeAt + 1).ToList();
+        if (typeAt is < 0 or > 2 || names.Count != segments.Length - 1)
+        {
+            throw new NotSupportedException($"resourceId({string.Join(", ", args)}): names do not match the type.");
+        }
+
+        var subscription = typeAt == 2 ? args[0] : StandIn.SubscriptionId;
+        var group = typeAt >= 1 ? args[typeAt - 1] : StandIn.ResourceGroup;
+        var path = string.Concat(segments.Skip(1).Zip(names, (type, name) => $"/{type}/{name}"));
+        return $"/subscriptions/{subscription}/resourceGroups/{group}/providers/{segments[0]}{path}";
+    }
 
     private static JsonNode? Union(JsonNode? left, JsonNode? right)
     {

@@ -23,17 +23,20 @@ internal sealed class InfraCopy : IDisposable
         return new InfraCopy(target);
     }
 
-    public void EditMain(Func<string, string> edit)
+    public void EditMain(Func<string, string> edit) => Edit("main.bicep", edit);
+
+    /// <summary>Edits one file of the copy, given by its path under infra/ (app/roles.bicep).</summary>
+    public void Edit(string file, Func<string, string> edit)
     {
-        var main = System.IO.Path.Combine(Path, "main.bicep");
-        var before = File.ReadAllText(main);
+        var path = System.IO.Path.Combine(Path, file);
+        var before = File.ReadAllText(path);
         var after = edit(before);
         if (after == before)
         {
-            throw new InvalidOperationException("The edit changed nothing: main.bicep no longer has the line the test edits.");
+            throw new InvalidOperationException($"The edit changed nothing: {file} no longer has the line the test edits.");
         }
 
-        File.WriteAllText(main, after);
+        File.WriteAllText(path, after);
     }
 
     public void Dispose() => Directory.Delete(Path, recursive: true);

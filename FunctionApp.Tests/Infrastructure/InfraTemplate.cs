@@ -160,7 +160,7 @@ internal static partial class InfraTemplate
         _ => null,
     };
 
-    private static JsonNode? ModuleOutput(string module, string output) => (module, output) switch
+    public static JsonNode? ModuleOutput(string module, string output) => (module, output) switch
     {
         ("identity", "clientId") => StandIn.IdentityClientId,
         ("identity", "id") => "/subscriptions/s/resourceGroups/rg-test/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-test",

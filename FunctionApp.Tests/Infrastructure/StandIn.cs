@@ -11,4 +11,7 @@ internal static class StandIn
     public const string StorageAccount = "sttest";
     public const string VaultUri = "https://kv-test.vault.azure.net/";
     public const string ClientName = "orders";
+    public const string ResourceGroup = "rg-test";
+    public const string IdentityPrincipalId = "66666666-6666-6666-6666-666666666666";
+    public const string DeployerPrincipalId = "77777777-7777-7777-7777-777777777777";
 }
