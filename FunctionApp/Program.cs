@@ -16,6 +16,8 @@ using TokenFunctions.Tokens;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+// After the ASP.NET Core integration, so it runs inside it and its answer becomes the response.
+builder.UseMiddleware<UnhandledExceptionMiddleware>();
 builder.Services
     .AddTokenBroker(builder.Configuration)
     // The exporter is the host's alone: it sends telemetry off the machine, so no test composes it.

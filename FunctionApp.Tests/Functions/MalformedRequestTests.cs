@@ -11,7 +11,7 @@ using Xunit;
 
 namespace TokenFunctions.Tests.Functions;
 
-/// <summary>Whatever a caller sends, the answer is the contract's JSON and never a 500.</summary>
+/// <summary>Whatever a caller sends, with whatever method, the answer is the contract's JSON and never a 500.</summary>
 [Collection(UsesAzurite.Name)]
 public sealed class MalformedRequestTests(AzuriteFixture azurite) : IAsyncLifetime
 {
@@ -46,6 +46,86 @@ public sealed class MalformedRequestTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
     }
 
+    public static TheoryData<string, string> Routes => new()
+    {
+        { $"/api/clients/{EntraScenario.Client}/token", "POST" },
+        { $"/api/clients/{EntraScenario.Client}/token/on-behalf-of", "POST" },
+        { $"/api/clients/{EntraScenario.Client}/tokens", "DELETE" },
+        { "/api/health", "GET, HEAD" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task Every_other_method_on_a_route_gets_405_with_allow_and_the_contracts_json(string path, string allow)
+    {
+        await using var app = _scenario.StartProcess();
+        var allowed = allow.Split(", ");
+        var body = Encoding.UTF8.GetBytes($"{{\"scopes\": [\"{EntraScenario.Scope}\"]}}");
+
+        var failures = new List<string>();
+        foreach (var method in StandardMethods.Except(allowed))
+        {
+            var response = await HostRouting.SendAsync(app, method, path, body, "application/json");
+            var problems = MethodNotAllowedProblems(response, method, allow).ToList();
+            if (problems.Count > 0)
+            {
+                failures.Add($"{method} {path}: {string.Join(", ", problems)}: {response.Status} {Truncate(response.Body)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        Assert.Equal(0, _scenario.Entra.TokenCalls());
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("HEAD")]
+    public async Task Health_answers_head_as_it_answers_get(string method)
+    {
+        await using var app = _scenario.StartProcess();
+
+        var response = await HostRouting.SendAsync(app, method, "/api/health");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("no-store", response.Headers.CacheControl.ToString());
+    }
+
+    private static readonly string[] StandardMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"];
+
+    private static IEnumerable<string> MethodNotAllowedProblems(FunctionResponse response, string method, string allow)
+    {
+        if (response.Status != 405)
+        {
+            yield return "not 405";
+        }
+
+        if (response.Headers.Allow.ToString() != allow)
+        {
+            yield return $"Allow is '{response.Headers.Allow}'";
+        }
+
+        if (response.Headers.CacheControl.ToString() != "no-store" || response.Headers.Pragma.ToString() != "no-cache")
+        {
+            yield return "not no-store";
+        }
+
+        // A HEAD response carries no body on the wire: its status and headers are the whole answer.
+        if (method == "HEAD")
+        {
+            yield break;
+        }
+
+        if (!IsContractAnswer(response, out var why))
+        {
+            yield return why;
+        }
+        else if (response.Text("error") != "invalid_request" || string.IsNullOrEmpty(response.Text("correlation_id")) ||
+                 !allow.Split(", ").All(a => response.Text("error_description")!.Contains(a, StringComparison.Ordinal)))
+        {
+            yield return "not invalid_request naming the allowed methods, with a correlation_id";
+        }
+    }
+
     private static bool IsContractAnswer(FunctionResponse response, out string why)
     {
         why = "";
@@ -58,6 +138,12 @@ public sealed class MalformedRequestTests(AzuriteFixture azurite) : IAsyncLifeti
         if (response.Status == 204)
         {
             return true;
+        }
+
+        if (response.Headers.ContentType.ToString() != "application/json; charset=utf-8" || response.Headers.CacheControl.ToString() != "no-store")
+        {
+            why = $"Content-Type '{response.Headers.ContentType}', Cache-Control '{response.Headers.CacheControl}'";
+            return false;
         }
 
         try

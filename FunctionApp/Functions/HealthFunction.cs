@@ -10,12 +10,13 @@ namespace TokenFunctions.Functions;
 /// <c>GET /api/health</c>: anonymous, so it says only what an operator needs — the Table, each
 /// client's credential state (with the class of a failure), region and regional circuit — never a
 /// secret, a token or an exception's text. 200 while the broker can serve, 503 when it cannot.
+/// HEAD answers the same status without the body, for probes (such as Azure Front Door's) that use it.
 /// </summary>
 public sealed class HealthFunction(HealthProbe probe)
 {
     [Function("Health")]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "health")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var report = await probe.CheckAsync(cancellationToken);

@@ -17,12 +17,14 @@ public sealed class OAuthJsonResult : IActionResult
     private readonly int _status;
     private readonly Action<Utf8JsonWriter> _write;
     private readonly TimeSpan? _retryAfter;
+    private readonly string? _allow;
 
-    private OAuthJsonResult(int status, Action<Utf8JsonWriter> write, TimeSpan? retryAfter = null)
+    private OAuthJsonResult(int status, Action<Utf8JsonWriter> write, TimeSpan? retryAfter = null, string? allow = null)
     {
         _status = status;
         _write = write;
         _retryAfter = retryAfter;
+        _allow = allow;
     }
 
     public static OAuthJsonResult Token(AccessToken token, DateTimeOffset now) => new(StatusCodes.Status200OK, json =>
@@ -41,9 +43,7 @@ public sealed class OAuthJsonResult : IActionResult
 
     public static OAuthJsonResult Error(TokenError error, string fallbackCorrelationId) => new(StatusOf(error.Kind), json =>
     {
-        json.WriteString("error", error.Error);
-        json.WriteString("error_description", error.Description);
-        json.WriteString("correlation_id", error.CorrelationId ?? fallbackCorrelationId);
+        WriteError(json, error.Error, error.Description, error.CorrelationId ?? fallbackCorrelationId);
         if (error.ErrorCodes is { Count: > 0 } codes)
         {
             json.WriteStartArray("error_codes");
@@ -67,6 +67,30 @@ public sealed class OAuthJsonResult : IActionResult
     }, error.RetryAfter);
 
     public static OAuthJsonResult Status(int status, Action<Utf8JsonWriter> write) => new(status, write);
+
+    /// <summary>405 for a method the route does not serve, with <c>Allow</c> listing the ones it does.</summary>
+    public static OAuthJsonResult MethodNotAllowed(IReadOnlyList<string> allowed, string correlationId) => new(
+        StatusCodes.Status405MethodNotAllowed,
+        json => WriteError(json, "invalid_request", $"This endpoint accepts only {string.Join(" or ", allowed)}.", correlationId),
+        allow: string.Join(", ", allowed));
+
+    /// <summary>
+    /// 500 for an exception no function handled. The description is fixed: an exception's text may
+    /// carry anything, so it goes to the log under the same correlation id and never to the caller.
+    /// </summary>
+    public static OAuthJsonResult Unexpected(string correlationId) => new(
+        StatusCodes.Status500InternalServerError,
+        json => WriteError(json, "temporarily_unavailable", UnexpectedDescription, correlationId));
+
+    private const string UnexpectedDescription =
+        "The broker failed unexpectedly. Retry later; if it persists, give the operator this correlation_id.";
+
+    private static void WriteError(Utf8JsonWriter json, string error, string description, string correlationId)
+    {
+        json.WriteString("error", error);
+        json.WriteString("error_description", description);
+        json.WriteString("correlation_id", correlationId);
+    }
 
     public static int StatusOf(TokenErrorKind kind) => kind switch
     {
@@ -93,6 +117,11 @@ public sealed class OAuthJsonResult : IActionResult
         {
             response.Headers[HeaderNames.RetryAfter] =
                 Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (_allow is not null)
+        {
+            response.Headers[HeaderNames.Allow] = _allow;
         }
 
         await using var json = new Utf8JsonWriter(response.Body);

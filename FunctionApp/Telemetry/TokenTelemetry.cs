@@ -25,6 +25,7 @@ public sealed class TokenTelemetry
     private readonly Counter<long> _throttled;
     private readonly Counter<long> _prewarmTargets;
     private readonly Counter<long> _prewarmRuns;
+    private readonly Counter<long> _unhandledExceptions;
 
     public TokenTelemetry(IMeterFactory meters)
     {
@@ -39,6 +40,7 @@ public sealed class TokenTelemetry
         _throttled = Meter.CreateCounter<long>("tokenfunctions.throttled", "{response}", "Requests answered 429 because Entra throttles the client.");
         _prewarmTargets = Meter.CreateCounter<long>("tokenfunctions.prewarm.targets", "{target}", "Pre-warm targets by outcome (refreshed, fresh, failed).");
         _prewarmRuns = Meter.CreateCounter<long>("tokenfunctions.prewarm.runs", "{run}", "Pre-warm runs.");
+        _unhandledExceptions = Meter.CreateCounter<long>("tokenfunctions.unhandled_exceptions", "{exception}", "Exceptions no function handled, by function: a bug to look at, never a caller's doing.");
     }
 
     /// <summary>This instance's meter (tests listen to it alone).</summary>
@@ -67,6 +69,8 @@ public sealed class TokenTelemetry
         _circuitChanges.Add(1, new("client", client), new("state", state));
 
     public void Throttled(string client) => _throttled.Add(1, new KeyValuePair<string, object?>("client", client));
+
+    public void UnhandledException(string function) => _unhandledExceptions.Add(1, new KeyValuePair<string, object?>("function", function));
 
     public void PrewarmRun(int refreshed, int fresh, int failed)
     {
