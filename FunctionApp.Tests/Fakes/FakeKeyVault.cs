@@ -12,8 +12,9 @@ namespace TokenFunctions.Tests.Fakes;
 /// <summary>
 /// A fake Azure Key Vault over HTTPS on loopback, reached through <see cref="LoopbackRouting"/> under a
 /// real <c>*.vault.azure.net</c> name. It answers as the service does: a 401 bearer challenge naming
-/// the tenant's authority, certificate bundles with versions, the managed secret holding the PFX or
-/// PEM, and Key Vault's error shape. It accepts only bearer tokens the fake Entra ID issued.
+/// the tenant's authority, certificate bundles with versions, the list of a certificate's versions
+/// (paged with <c>nextLink</c>), the managed secret holding the PFX or PEM, and Key Vault's error
+/// shape. It accepts only bearer tokens the fake Entra ID issued.
 /// </summary>
 public sealed class FakeKeyVault : IAsyncDisposable
 {
@@ -58,16 +59,34 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
     public LoopbackRouting Route(LoopbackRouting routing) => routing.Map(Host, Port);
 
+    /// <summary>Versions a page of the versions list holds at most (the service's default and maximum is 25).</summary>
+    public int VersionsPageSize { get; set; } = 25;
+
     /// <summary>Adds a new version (the latest from now on). The content type decides how the secret holds it.</summary>
     public string AddVersion(string name, X509Certificate2 certificate, bool enabled = true, string contentType = "application/x-pkcs12", bool withPrivateKey = true)
     {
         var version = Guid.NewGuid().ToString("N");
-        _certificates.GetOrAdd(name, _ => []).Add(new StoredVersion(version, certificate, enabled, contentType, withPrivateKey));
+        var versions = _certificates.GetOrAdd(name, _ => []);
+        lock (versions)
+        {
+            // The service stamps creation in whole seconds; a later version is created later.
+            var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            if (versions.Count > 0 && versions[^1].Created >= created)
+            {
+                created = versions[^1].Created + 1;
+            }
+
+            versions.Add(new StoredVersion(version, certificate, enabled, contentType, withPrivateKey, created));
+        }
+
         return version;
     }
 
     /// <summary>Downloads served: one per certificate-secret fetch.</summary>
     public int SecretReads => _served.Count(s => s.StartsWith("GET /secrets/", StringComparison.Ordinal));
+
+    /// <summary>Pages of a certificate's versions list served.</summary>
+    public int VersionListings => _served.Count(s => s.StartsWith("GET /certificates/", StringComparison.Ordinal) && s.EndsWith("/versions", StringComparison.Ordinal));
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
@@ -94,6 +113,9 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
             await next(context);
         });
+
+        // A literal segment outranks a parameter, so ".../versions" is the list, never a version id.
+        _app.MapGet("/certificates/{name}/versions", (string name, HttpRequest request) => ListVersions(name, request));
 
         _app.MapGet("/certificates/{name}/{version?}", (string name, string? version) =>
             Find(name, version) is { } stored ? Results.Json(CertificateBundle(name, stored)) : NotFoundResult("CertificateNotFound", $"A certificate with (name/id) {name} was not found in this key vault."));
@@ -124,10 +146,51 @@ public sealed class FakeKeyVault : IAsyncDisposable
         });
     }
 
-    private StoredVersion? Find(string name, string? version) =>
-        _certificates.TryGetValue(name, out var versions)
-            ? (string.IsNullOrEmpty(version) ? versions.LastOrDefault() : versions.FirstOrDefault(v => v.Version == version))
+    private StoredVersion? Find(string name, string? version)
+    {
+        if (!_certificates.TryGetValue(name, out var versions))
+        {
+            return null;
+        }
+
+        lock (versions)
+        {
+            return string.IsNullOrEmpty(version) ? versions.LastOrDefault() : versions.FirstOrDefault(v => v.Version == version);
+        }
+    }
+
+    /// <summary>
+    /// Get Certificate Versions: <c>{"value": [CertificateItem...], "nextLink": ...}</c>, each item the
+    /// version's <c>id</c>, <c>x5t</c> and <c>attributes</c>, without the certificate itself. The service
+    /// promises no order; this one lists by version id, so a client must sort by <c>created</c> itself.
+    /// </summary>
+    private IResult ListVersions(string name, HttpRequest request)
+    {
+        if (!_certificates.TryGetValue(name, out var stored))
+        {
+            return NotFoundResult("CertificateNotFound", $"A certificate with (name/id) {name} was not found in this key vault.");
+        }
+
+        List<StoredVersion> all;
+        lock (stored)
+        {
+            all = [.. stored.OrderBy(v => v.Version, StringComparer.Ordinal)];
+        }
+
+        var pageSize = int.TryParse(request.Query["maxresults"], out var asked) ? Math.Clamp(asked, 1, VersionsPageSize) : VersionsPageSize;
+        var skip = int.TryParse(request.Query["$skiptoken"], out var token) ? token : 0;
+        var page = new JsonArray([.. all.Skip(skip).Take(pageSize).Select(v => (JsonNode)new JsonObject
+        {
+            ["id"] = $"https://{Host}/certificates/{name}/{v.Version}",
+            ["x5t"] = FakeEntraId.Base64Url(v.Certificate.GetCertHash()),
+            ["attributes"] = Attributes(v),
+            ["tags"] = new JsonObject(),
+        })]);
+        var next = skip + pageSize < all.Count
+            ? $"https://{Host}/certificates/{name}/versions?api-version={request.Query["api-version"]}&$skiptoken={skip + pageSize}&maxresults={pageSize}"
             : null;
+        return Results.Json(new JsonObject { ["value"] = page, ["nextLink"] = next });
+    }
 
     private JsonObject CertificateBundle(string name, StoredVersion stored) => new()
     {
@@ -175,8 +238,8 @@ public sealed class FakeKeyVault : IAsyncDisposable
         ["enabled"] = stored.Enabled,
         ["nbf"] = new DateTimeOffset(stored.Certificate.NotBefore.ToUniversalTime()).ToUnixTimeSeconds(),
         ["exp"] = new DateTimeOffset(stored.Certificate.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
-        ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-        ["updated"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["created"] = stored.Created,
+        ["updated"] = stored.Created,
         ["recoveryLevel"] = "Recoverable+Purgeable",
     };
 
@@ -189,5 +252,5 @@ public sealed class FakeKeyVault : IAsyncDisposable
     private static FakeResponse NotFoundResponse(string code, string message) =>
         new(HttpStatusCode.NotFound, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
 
-    private sealed record StoredVersion(string Version, X509Certificate2 Certificate, bool Enabled, string ContentType, bool WithPrivateKey);
+    private sealed record StoredVersion(string Version, X509Certificate2 Certificate, bool Enabled, string ContentType, bool WithPrivateKey, long Created);
 }

@@ -17,10 +17,11 @@ public interface ICertificateSource
     ValueTask<X509Certificate2> GetCertificateAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Entra rejected the current certificate: load the latest one. True when a different
-    /// certificate is now current (worth one retry); false when there is nothing newer.
+    /// Entra rejected the certificate with <paramref name="refusedThumbprint"/> (null: the current one):
+    /// replace it if it is still current. True when a different certificate is now current (worth one
+    /// retry), also when a concurrent request already replaced it; false when there is nothing else.
     /// </summary>
-    Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken);
+    Task<bool> ReloadAfterRejectionAsync(string? refusedThumbprint, CancellationToken cancellationToken);
 }
 
 /// <summary>A credential's state as health reports it: a class of failure, never an exception's text.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Azure;
 using Azure.Identity;
@@ -12,7 +11,8 @@ namespace TokenFunctions.Credentials;
 /// <summary>
 /// A client certificate kept in Azure Key Vault. Nothing is fetched until MSAL must call Entra; the
 /// first callers share one download; a background check picks up a newer version every refresh
-/// interval; a certificate Entra rejects is replaced by the vault's latest at once.
+/// interval; a certificate Entra rejects is replaced at once by the best other enabled, valid version
+/// (the newest, or when the newest is the one refused, the newest older one), once for all requests.
 /// </summary>
 public sealed partial class KeyVaultCertificateSource : ICertificateSource, IDisposable
 {
@@ -25,9 +25,11 @@ public sealed partial class KeyVaultCertificateSource : ICertificateSource, IDis
     private readonly ILogger _logger;
     private readonly TokenTelemetry _telemetry;
     private readonly Lock _gate = new();
+    private readonly CertificateRefusals _refusals = new();
     private volatile X509Certificate2? _current;
     private volatile X509Certificate2? _previous;
     private Task<X509Certificate2>? _loading;
+    private Task? _replacing;
     private ITimer? _refreshTimer;
     private volatile CredentialStatus _status = CredentialStatus.NotLoaded;
 
@@ -54,36 +56,29 @@ public sealed partial class KeyVaultCertificateSource : ICertificateSource, IDis
     public ValueTask<X509Certificate2> GetCertificateAsync(CancellationToken cancellationToken) =>
         _current is { } current ? ValueTask.FromResult(current) : new(LoadSharedAsync(cancellationToken));
 
-    public async Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken)
+    public async Task<bool> ReloadAfterRejectionAsync(string? refusedThumbprint, CancellationToken cancellationToken)
     {
-        var rejected = _current;
-        if (_pinnedVersion is not null)
+        // A pinned version is what the operator asked for: never another one.
+        if (_pinnedVersion is not null || (refusedThumbprint ?? _current?.Thumbprint) is not { } refused)
         {
             return false;
         }
 
-        var latest = await DownloadAsync(version: null, cancellationToken).ConfigureAwait(false);
-        if (rejected is not null && latest.Thumbprint == rejected.Thumbprint)
+        Task replacing;
+        lock (_gate)
         {
-            latest.Dispose();
-
-            // The vault's newest version is the one Entra refuses: typically a rotation that reached the
-            // vault before the app registration. The version used before it, still valid, goes back in.
-            if (_previous is { } previous && previous.Thumbprint != rejected.Thumbprint && _time.GetUtcNow() < previous.NotAfter.ToUniversalTime())
+            if (_current is { } current && current.Thumbprint != refused)
             {
-                _previous = rejected;
-                _current = previous;
-                LogRotated(_logger, _client, _name, "newest version rejected by Entra; back to the previous one");
+                // Another request already replaced it: retry with the current one, touch nothing.
                 return true;
             }
 
-            return false;
+            // One replacement at a time for every refused request, not bound to any one caller's cancellation.
+            replacing = _replacing ??= Task.Run(() => ReplaceRefusedAsync(refused), CancellationToken.None);
         }
 
-        Swap(latest);
-        _telemetry.KeyVaultOperation(_client, "rotation", "success");
-        LogRotated(_logger, _client, _name, "rejected by Entra");
-        return true;
+        await replacing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return _current is { } now && now.Thumbprint != refused;
     }
 
     public void Dispose()
@@ -127,19 +122,75 @@ public sealed partial class KeyVaultCertificateSource : ICertificateSource, IDis
         }
     }
 
+    /// <summary>
+    /// Entra refused <paramref name="refused"/>: the best other enabled, valid version takes its place —
+    /// the vault's newest when that is another one (a rotation), else the newest older one (the newest
+    /// reached the vault before the app registration). Nothing is changed when there is none.
+    /// </summary>
+    private async Task ReplaceRefusedAsync(string refused)
+    {
+        try
+        {
+            _refusals.Add(refused);
+            var versions = await FromVaultAsync(null, ListVersionsAsync, CancellationToken.None).ConfigureAwait(false);
+            foreach (var version in _refusals.StandInsFor(refused, versions, _time.GetUtcNow()))
+            {
+                if (_previous is { } previous && previous.Thumbprint == CertificateRefusals.Thumbprint(version))
+                {
+                    // Still held from before the last swap: no download needed.
+                    Swap(previous);
+                }
+                else
+                {
+                    try
+                    {
+                        Swap(await DownloadAsync(version.Version, CancellationToken.None).ConfigureAwait(false));
+                    }
+                    catch (ClientCredentialUnavailableException ex) when (ex.FailureClass is "no_private_key" or "unsupported_content" or "not_found" or "expired" or "not_yet_valid")
+                    {
+                        continue; // this version itself is unusable; the next may do
+                    }
+                }
+
+                _telemetry.KeyVaultOperation(_client, "rotation", "success");
+                LogReplacedRefused(_logger, _client, _name, refused, version.Version, _current!.Thumbprint);
+                return;
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _replacing = null;
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<CertificateProperties>> ListVersionsAsync(CancellationToken cancellationToken)
+    {
+        var versions = new List<CertificateProperties>();
+        await foreach (var version in _vault.GetPropertiesOfCertificateVersionsAsync(_name, cancellationToken).ConfigureAwait(false))
+        {
+            versions.Add(version);
+        }
+
+        return versions;
+    }
+
     private async Task RefreshAsync()
     {
         try
         {
-            var latest = await _vault.GetCertificateAsync(_name).ConfigureAwait(false);
-            var properties = latest.Value.Properties;
-            if (properties.Enabled == false || _current is null ||
-                CryptographicOperations.FixedTimeEquals(properties.X509Thumbprint ?? [], _current.GetCertHash()))
+            var latest = (await _vault.GetCertificateAsync(_name).ConfigureAwait(false)).Value.Properties;
+            if (latest.Enabled == false || _current is not { } current || CertificateRefusals.Thumbprint(latest) is not { } thumbprint ||
+                thumbprint == current.Thumbprint || _refusals.Contains(thumbprint))
             {
+                // A newest version Entra refused stays out until the vault has a newer one.
                 return;
             }
 
-            Swap(await DownloadAsync(properties.Version, CancellationToken.None).ConfigureAwait(false));
+            Swap(await DownloadAsync(latest.Version, CancellationToken.None).ConfigureAwait(false));
+            _refusals.Forget();
             _telemetry.KeyVaultOperation(_client, "rotation", "success");
             LogRotated(_logger, _client, _name, "newer version in the vault");
         }
@@ -159,49 +210,31 @@ public sealed partial class KeyVaultCertificateSource : ICertificateSource, IDis
         _status = CredentialStatus.Loaded;
     }
 
-    private async Task<X509Certificate2> DownloadAsync(string? version, CancellationToken cancellationToken)
+    private Task<X509Certificate2> DownloadAsync(string? version, CancellationToken cancellationToken) =>
+        FromVaultAsync(version, async ct =>
+        {
+            var options = new DownloadCertificateOptions(_name) { Version = version, KeyStorageFlags = CertificateChecks.KeyStorageFlags };
+            var response = await _vault.DownloadCertificateAsync(options, ct).ConfigureAwait(false);
+            var certificate = CertificateChecks.WithPrivateKey(_client, Description, response.Value);
+            CertificateChecks.EnsureValidNow(_client, Description, certificate, _time);
+            LogLoaded(_logger, _client, _name, certificate.Thumbprint);
+            _telemetry.KeyVaultOperation(_client, "load", "success");
+            return certificate;
+        }, cancellationToken);
+
+    /// <summary>One call to the vault, traced, with every way it can fail turned into a clear <see cref="ClientCredentialUnavailableException"/>.</summary>
+    private async Task<T> FromVaultAsync<T>(string? version, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var activity = TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.KeyVault", ActivityKind.Client);
         activity?.SetTag("tokenfunctions.client", _client);
         activity?.SetTag("server.address", _vault.VaultUri.Host);
         try
         {
-            var options = new DownloadCertificateOptions(_name) { Version = version, KeyStorageFlags = CertificateChecks.KeyStorageFlags };
-            var response = await _vault.DownloadCertificateAsync(options, cancellationToken).ConfigureAwait(false);
-            var certificate = CertificateChecks.WithPrivateKey(_client, Description, response.Value);
-            CertificateChecks.EnsureValidNow(_client, Description, certificate, _time);
-            LogLoaded(_logger, _client, _name, certificate.Thumbprint);
-            _telemetry.KeyVaultOperation(_client, "load", "success");
-            return certificate;
+            return await call(cancellationToken).ConfigureAwait(false);
         }
-        catch (ClientCredentialUnavailableException ex)
+        catch (Exception ex) when (KeyVaultFailure.Explain(ex, _client, Description, _vault.VaultUri.Host, version, cancellationToken.IsCancellationRequested) is { } failure)
         {
-            throw Failing(ex);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 401 or 403)
-        {
-            throw Failing(new ClientCredentialUnavailableException("access_denied",
-                $"Client '{_client}': Key Vault {_vault.VaultUri.Host} refused the {Description} ({ex.Status} {ex.ErrorCode}): grant the app's identity the 'Key Vault Certificate User' role and check that the certificate is enabled.", ex));
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            throw Failing(new ClientCredentialUnavailableException("not_found",
-                $"Client '{_client}': the {Description} was not found{(version is null ? "" : $" at version {version}")}.", ex));
-        }
-        catch (AuthenticationFailedException ex)
-        {
-            throw Failing(new ClientCredentialUnavailableException("vault_authentication_failed",
-                $"Client '{_client}': the app's identity could not get a token for Key Vault {_vault.VaultUri.Host}.", ex));
-        }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            throw Failing(new ClientCredentialUnavailableException("vault_unreachable",
-                $"Client '{_client}': Key Vault {_vault.VaultUri.Host} could not be reached for the {Description} ({ex.GetType().Name}).", ex));
-        }
-        catch (Exception ex) when (ex is CryptographicException or InvalidDataException or NotSupportedException or FormatException or ArgumentException)
-        {
-            throw Failing(new ClientCredentialUnavailableException("unsupported_content",
-                $"Client '{_client}': the {Description} is not a PKCS#12 or PEM certificate with its private key ({ex.GetType().Name}).", ex));
+            throw Failing(failure);
         }
     }
 
@@ -225,6 +258,10 @@ public sealed partial class KeyVaultCertificateSource : ICertificateSource, IDis
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error,
         Message = "Client {Client}: certificate could not be loaded ({FailureClass}): {Reason}")]
     private static partial void LogLoadFailed(ILogger logger, string client, string failureClass, string reason);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
+        Message = "Client {Client}: Entra refused certificate {Certificate} (thumbprint {Refused}); version {Version} (thumbprint {Thumbprint}) stands in until the vault has a newer one")]
+    private static partial void LogReplacedRefused(ILogger logger, string client, string certificate, string refused, string version, string thumbprint);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
         Message = "Client {Client}: background check of certificate {Certificate} failed ({Failure}); the current one stays in use")]

@@ -29,12 +29,12 @@ public sealed class PfxFileCertificateSource(string clientName, string path, str
         }
     }
 
-    public Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken)
+    public Task<bool> ReloadAfterRejectionAsync(string? refusedThumbprint, CancellationToken cancellationToken)
     {
-        var previous = _current;
+        var refused = refusedThumbprint ?? _current?.Thumbprint;
         var reloaded = Load();
         _current = reloaded;
-        return Task.FromResult(previous is null || previous.Thumbprint != reloaded.Thumbprint);
+        return Task.FromResult(refused is null || refused != reloaded.Thumbprint);
     }
 
     private X509Certificate2 Load()

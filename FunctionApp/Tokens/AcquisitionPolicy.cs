@@ -11,7 +11,7 @@ namespace TokenFunctions.Tokens;
 
 /// <summary>
 /// How every acquisition of one client runs: within the request budget (<c>Http__RequestBudget</c>),
-/// once more with a newer certificate when Entra rejects the current one, and with every way it can
+/// once more with another certificate when Entra rejects the one it signed with, and with every way it can
 /// fail — Entra's refusals, throttling, the broker's own credential, time — turned into the contract's
 /// <see cref="TokenError"/>. A throttle Entra announces is remembered for every instance.
 /// </summary>
@@ -25,6 +25,7 @@ public sealed partial class AcquisitionPolicy(
     {
         using var budgetTimer = new CancellationTokenSource(_budget, time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetTimer.Token);
+        var signing = SigningCertificate.Track();
         try
         {
             try
@@ -33,9 +34,9 @@ public sealed partial class AcquisitionPolicy(
             }
             catch (MsalServiceException ex) when (client.Certificates is not null && EntraFailure.IsCertificateRejection(ex))
             {
-                // Entra no longer accepts the certificate: the vault may hold a newer one. Retry once
-                // with it; if there is nothing newer, fail clearly instead of looping.
-                if (!await client.Certificates.ReloadAfterRejectionAsync(budget.Token).ConfigureAwait(false))
+                // Entra no longer accepts the certificate: the vault may hold another one. Retry once
+                // with it; if there is nothing else, fail clearly instead of looping.
+                if (!await client.Certificates.ReloadAfterRejectionAsync(signing.Thumbprint, budget.Token).ConfigureAwait(false))
                 {
                     return CertificateRejected(ex, client.Certificates);
                 }

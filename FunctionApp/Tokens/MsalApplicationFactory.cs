@@ -88,13 +88,13 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
             var clientId = client.Options.ClientId;
             return builder.WithClientAssertion(async (AssertionRequestOptions request) =>
             {
-                var certificate = await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false);
+                var certificate = SigningCertificate.Note(await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false));
                 return Rfc7523ClientAssertion.Create(certificate, clientId, request.TokenEndpoint, time);
             });
         }
 
         return builder.WithCertificate(
-            async request => await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false),
+            async request => SigningCertificate.Note(await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false)),
             new CertificateOptions { SendX5C = client.Options.Certificate?.SendX5c ?? false });
     }
 }
