@@ -25,7 +25,8 @@ public sealed class BrokerRecords(BrokerTable table, CacheEntryCipher cipher)
     }
 
     /// <summary>Seals and writes a record (last writer wins: a record holds no tokens).</summary>
-    public Task WriteSealedAsync(CacheEntryKey key, byte[] payload, DateTimeOffset expiresOn, CancellationToken cancellationToken) =>
+    /// <param name="expiresOn">When the sweep may delete it; null: never.</param>
+    public Task WriteSealedAsync(CacheEntryKey key, byte[] payload, DateTimeOffset? expiresOn, CancellationToken cancellationToken) =>
         table.UpsertAsync("write_record", SealedEntity.Create(cipher, key, payload, expiresOn), cancellationToken);
 
     /// <summary>A record of the broker partition.</summary>

@@ -20,16 +20,23 @@ public sealed partial class TableCacheBinding
     private readonly CacheEntryKey _key;
     private readonly ILogger _logger;
     private readonly DateTimeOffset? _expiresNoLaterThan;
+    private readonly ClientRemovals? _removals;
+    private readonly long _generation;
     private ETag? _etag;
     private volatile bool _current;
     private long _reads;
 
-    public TableCacheBinding(TokenCacheTable table, CacheEntryKey key, ILogger logger, DateTimeOffset? expiresNoLaterThan = null)
+    /// <param name="removals">For a client's app tokens: its removals, which the entry's writes must not predate.</param>
+    /// <param name="generation">The removal generation this binding's tokens are acquired under.</param>
+    public TableCacheBinding(
+        TokenCacheTable table, CacheEntryKey key, ILogger logger, DateTimeOffset? expiresNoLaterThan = null, ClientRemovals? removals = null, long generation = 0)
     {
         _table = table;
         _key = key;
         _logger = logger;
         _expiresNoLaterThan = expiresNoLaterThan;
+        _removals = removals;
+        _generation = generation;
     }
 
     /// <summary>The Table row this cache is bound to.</summary>
@@ -65,7 +72,14 @@ public sealed partial class TableCacheBinding
             {
                 // The ETag is kept even when the entry cannot be opened, so the next write replaces it.
                 _etag = entry.ETag;
-                Load(args.TokenCache, entry);
+                if (IsRemoved(entry))
+                {
+                    LogEntryRemoved(_logger, _table.TableName);
+                }
+                else
+                {
+                    Load(args.TokenCache, entry);
+                }
             }
 
             _current = true;
@@ -117,12 +131,20 @@ public sealed partial class TableCacheBinding
     {
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
+            if (_removals is not null && await _removals.ReadAsync(args.CancellationToken).ConfigureAwait(false) > _generation)
+            {
+                // The client's tokens were removed while these were being acquired: they do not go back.
+                LogWriteAbandoned(_logger, _table.TableName);
+                _current = false;
+                return;
+            }
+
             var writeId = Guid.NewGuid().ToString("N");
             var mine = args.TokenCache.SerializeMsalV3();
             var expiresOn = args.SuggestedCacheExpiry is { } suggested && _expiresNoLaterThan is { } limit && limit < suggested
                 ? limit
                 : args.SuggestedCacheExpiry ?? _expiresNoLaterThan;
-            var written = await _table.TryWriteAsync(_key, mine, writeId, expiresOn, _etag, args.CancellationToken).ConfigureAwait(false);
+            var written = await _table.TryWriteAsync(_key, mine, writeId, _generation, expiresOn, _etag, args.CancellationToken).ConfigureAwait(false);
             if (written is { } etag)
             {
                 _etag = etag;
@@ -142,7 +164,7 @@ public sealed partial class TableCacheBinding
 
             // Another instance wrote first. Keep what it stored, and let what this instance just
             // obtained win where both hold the same token key: it is the freshest.
-            if (remote?.Payload is { } theirs)
+            if (remote?.Payload is { } theirs && !IsRemoved(remote))
             {
                 args.TokenCache.DeserializeMsalV3(theirs, shouldClearExistingCache: true);
                 args.TokenCache.DeserializeMsalV3(mine, shouldClearExistingCache: false);
@@ -154,6 +176,17 @@ public sealed partial class TableCacheBinding
 
         _current = false;
     }
+
+    // Written before a removal this instance knows of (its writer's acquisition was already under way).
+    private bool IsRemoved(CacheEntry entry) => _removals is not null && entry.Generation < _removals.Current;
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information,
+        Message = "Token cache entry in table {Table} predates a removal of the client's tokens; treated as a miss")]
+    private static partial void LogEntryRemoved(ILogger logger, string table);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Information,
+        Message = "Tokens acquired before a removal of the client's tokens were not written to table {Table}")]
+    private static partial void LogWriteAbandoned(ILogger logger, string table);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information,
         Message = "Token cache write to table {Table} met a concurrent write (attempt {Attempt}); merged and retrying")]

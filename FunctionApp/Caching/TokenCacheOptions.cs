@@ -28,4 +28,11 @@ public sealed class TokenCacheOptions
     /// <summary>After a Table failure, how long requests go without the Table before trying it again.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan OutageBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How soon a removal (<c>DELETE /api/clients/{client}/tokens</c>) reaches every instance: each
+    /// re-reads the client's removal record at most this often before serving a token from memory.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan RemovalPropagation { get; set; } = TimeSpan.FromSeconds(5);
 }

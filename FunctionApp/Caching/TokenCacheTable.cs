@@ -16,6 +16,7 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
     public const int MaxPayloadBytes = 64 * 1024;
 
     private const string WriteIdProperty = "WriteId";
+    private const string GenerationProperty = "Generation";
 
     public string TableName => table.Name;
 
@@ -23,7 +24,9 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
     public async Task<CacheEntry?> ReadAsync(CacheEntryKey key, CancellationToken cancellationToken)
     {
         var entity = await table.ReadAsync("read", key.PartitionKey, key.RowKey, cancellationToken).ConfigureAwait(false);
-        return entity is null ? null : new CacheEntry(key, SealedEntity.TryOpen(cipher, entity, key), entity.GetString(WriteIdProperty), entity.ETag);
+        return entity is null
+            ? null
+            : new CacheEntry(key, SealedEntity.TryOpen(cipher, entity, key), entity.GetString(WriteIdProperty), entity.ETag, entity.GetInt64(GenerationProperty) ?? 0);
     }
 
     /// <summary>
@@ -31,7 +34,7 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
     /// it does not exist yet). Returns the new ETag, or null when another writer got there first.
     /// </summary>
     public Task<ETag?> TryWriteAsync(
-        CacheEntryKey key, byte[] payload, string writeId, DateTimeOffset? expiresOn, ETag? ifMatch, CancellationToken cancellationToken)
+        CacheEntryKey key, byte[] payload, string writeId, long generation, DateTimeOffset? expiresOn, ETag? ifMatch, CancellationToken cancellationToken)
     {
         var entity = SealedEntity.Create(cipher, key, payload, expiresOn);
         if (SealedEntity.SealedLength(entity) is var length and > MaxPayloadBytes)
@@ -42,6 +45,7 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
         }
 
         entity[WriteIdProperty] = writeId;
+        entity[GenerationProperty] = generation;
         return table.TryWriteAsync("write", entity, ifMatch, cancellationToken);
     }
 

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using TokenFunctions.Authorities;
+using TokenFunctions.Caching;
 using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Tokens;
@@ -8,4 +10,11 @@ namespace TokenFunctions.Tokens;
 /// <c>{client}</c> of the routes), its settings, where its certificate comes from (null for a client
 /// secret), and the logger its lines go to.
 /// </summary>
-public sealed record ClientRegistration(string Name, ConfidentialClientOptions Options, ICertificateSource? Certificates, ILogger Logger);
+public sealed record ClientRegistration(string Name, ConfidentialClientOptions Options, ICertificateSource? Certificates, ILogger Logger)
+{
+    /// <summary>The tenant segment of the authority, which keys the cache together with the client.</summary>
+    public string Tenant { get; } = AuthorityTenant.Of(Options.Authority ?? Options.OidcAuthority!);
+
+    /// <summary>The Table partition of the client's app tokens.</summary>
+    public string AppTokenPartition { get; } = CacheKeys.AppTokenPartition(Name, Options.ClientId, AuthorityTenant.Of(Options.Authority ?? Options.OidcAuthority!));
+}

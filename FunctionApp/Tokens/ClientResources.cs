@@ -9,7 +9,7 @@ namespace TokenFunctions.Tokens;
 /// <see cref="ScopeRules"/>), each bound to its own row of the client's Table partition. Bounded: past
 /// <see cref="Capacity"/> resources it starts over — the applications go, their tokens stay in the Table.
 /// </summary>
-public sealed class ClientResources(ClientRegistration client, ScopeRules scopes, MsalApplicationFactory applications, string tablePartition)
+public sealed class ClientResources(ClientRegistration client, ScopeRules scopes, MsalApplicationFactory applications, ClientRemovals removals)
 {
     public const int Capacity = 256;
 
@@ -29,7 +29,7 @@ public sealed class ClientResources(ClientRegistration client, ScopeRules scopes
             _resources.Clear();
         }
 
-        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(tablePartition, scopes.RowOf(r))));
+        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(client.AppTokenPartition, scopes.RowOf(r)), removals));
     }
 
     public void Clear() => _resources.Clear();

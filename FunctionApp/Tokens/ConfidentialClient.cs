@@ -25,20 +25,15 @@ public sealed partial class ConfidentialClient
     private readonly TokenCacheTable _table;
     private readonly TokenRequestTelemetry _telemetry;
     private readonly TimeProvider _time;
-    private readonly string _tablePartition;
 
     private readonly ScopeRules _scopes;
-    private readonly FrontCache _front;
     private readonly SingleFlight<TokenResult> _flights;
 
     // On-behalf-of keys start with the assertion's hash, which is case-sensitive: ordinal, always.
     private readonly FrontCache _frontOnBehalfOf = new(StringComparer.Ordinal, tracksLifetimes: false);
     private readonly SingleFlight<TokenResult> _flightsOnBehalfOf = new(StringComparer.Ordinal);
 
-    private readonly ClientResources _resources;
-
-    // Bumped by RemoveTokensForClientAsync so that a call already under way cannot put back what was removed.
-    private int _generation;
+    private readonly AppTokenMemory _memory;
 
     public ConfidentialClient(
         ClientRegistration client,
@@ -47,6 +42,7 @@ public sealed partial class ConfidentialClient
         RegionalFailover failover,
         MsalRequests requests,
         TokenCacheTable table,
+        ClientRemovals removals,
         TokenTelemetry telemetry,
         TimeProvider time)
     {
@@ -58,17 +54,15 @@ public sealed partial class ConfidentialClient
         _table = table;
         _time = time;
         _telemetry = new TokenRequestTelemetry(client, telemetry, time);
-        Tenant = AuthorityTenant.Of(client.Options.Authority ?? client.Options.OidcAuthority!);
-        _tablePartition = CacheKeys.AppTokenPartition(client.Name, client.Options.ClientId, Tenant);
         _scopes = ScopeRules.For(client.Options);
-        _front = new FrontCache(_scopes.Comparer, tracksLifetimes: true);
         _flights = new SingleFlight<TokenResult>(_scopes.Comparer);
-        _resources = new ClientResources(client, _scopes, applications, _tablePartition);
+        _memory = new AppTokenMemory(
+            new FrontCache(_scopes.Comparer, tracksLifetimes: true), new ClientResources(client, _scopes, applications, removals), removals);
     }
 
     public string Name => _client.Name;
 
-    public string Tenant { get; }
+    public string Tenant => _client.Tenant;
 
     /// <summary>Where this client's certificate comes from (null for a client secret).</summary>
     public ICertificateSource? CertificateSource => _client.Certificates;
@@ -93,7 +87,7 @@ public sealed partial class ConfidentialClient
         ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
 
         var key = _scopes.Key(scopes);
-        if (claimsChallenge is null && _front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
+        if (claimsChallenge is null && _memory.IsCurrent && _memory.Front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
         {
             // The hot path: a lookup, two counter increments, and an activity only when someone listens.
             _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
@@ -105,12 +99,24 @@ public sealed partial class ConfidentialClient
 
     // Kept out of the method above: its lambdas capture the parameters, and a closure there would be
     // allocated on every call, hits included.
-    private Task<TokenResult> AcquireForClientOnMissAsync(
-        string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
-        _telemetry.ObserveAsync(TokenRequestTelemetry.ClientCredentials, scopes, () => claimsChallenge is not null
+    private async Task<TokenResult> AcquireForClientOnMissAsync(
+        string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
+    {
+        if (!_memory.IsCurrent)
+        {
+            await _memory.RefreshAsync().ConfigureAwait(false);
+            if (claimsChallenge is null && _memory.Front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
+            {
+                _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
+                return ready;
+            }
+        }
+
+        return await _telemetry.ObserveAsync(TokenRequestTelemetry.ClientCredentials, scopes, () => claimsChallenge is not null
             // Identical challenges arriving together share one Entra call too; each new one still bypasses the cache.
             ? _flights.RunAsync(key + "\nclaims\n" + claimsChallenge, () => AcquireFromMsalAsync(key, scopes, claimsChallenge, TimeSpan.Zero), cancellationToken)
-            : _flights.RunAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, TimeSpan.Zero), cancellationToken));
+            : _flights.RunAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, TimeSpan.Zero), cancellationToken)).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// For the pre-warm timer: makes sure a token for <paramref name="scopes"/> has at least
@@ -126,7 +132,7 @@ public sealed partial class ConfidentialClient
             return new PrewarmOutcome(PrewarmState.Failed, current.Error);
         }
 
-        var lifeWanted = _front.LifetimeOf(key) is { } lifetime && lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
+        var lifeWanted = _memory.Front.LifetimeOf(key) is { } lifetime && lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
         if (current.Token.Source == TokenSource.IdentityProvider)
         {
             return new PrewarmOutcome(PrewarmState.Refreshed, null);
@@ -175,10 +181,7 @@ public sealed partial class ConfidentialClient
         string key, string assertionHash, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
         _telemetry.ObserveAsync(TokenRequestTelemetry.OnBehalfOf, scopes, () => claimsChallenge is not null
             ? AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken)
-            : _flightsOnBehalfOf.RunAsync(
-                key,
-                () => AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge: null, CancellationToken.None),
-                cancellationToken));
+            : _flightsOnBehalfOf.RunAsync(key, () => AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, null, CancellationToken.None), cancellationToken));
 
     /// <summary>
     /// Drops this client's app tokens from memory and from the Table (MSAL.NET has no API for it).
@@ -186,12 +189,10 @@ public sealed partial class ConfidentialClient
     /// </summary>
     public async Task<TokenError?> RemoveTokensForClientAsync(CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _generation);
-        _front.Clear();
-        _resources.Clear();
         try
         {
-            var deleted = await _table.DeletePartitionAsync(_tablePartition, cancellationToken).ConfigureAwait(false);
+            await _memory.RemoveAsync(cancellationToken).ConfigureAwait(false);
+            var deleted = await _table.DeletePartitionAsync(_client.AppTokenPartition, cancellationToken).ConfigureAwait(false);
             LogTokensRemoved(_client.Logger, Name, deleted);
             return null;
         }
@@ -200,7 +201,7 @@ public sealed partial class ConfidentialClient
             return new TokenError(
                 TokenErrorKind.DependencyUnavailable,
                 "temporarily_unavailable",
-                $"Client '{Name}': tokens were removed from memory, but the token cache table could not be cleared; retry.");
+                $"Client '{Name}': the removal could not be recorded in the token cache table, so other instances may still serve the tokens; retry.");
         }
     }
 
@@ -211,9 +212,9 @@ public sealed partial class ConfidentialClient
     /// </summary>
     private async Task<TokenResult> AcquireFromMsalAsync(string key, IReadOnlyList<string> scopes, string? claimsChallenge, TimeSpan lifeWanted)
     {
-        var generation = Volatile.Read(ref _generation);
-        var resource = _resources.For(scopes);
-        if (_front.Contains(key))
+        var generation = _memory.Generation;
+        var resource = _memory.Resources.For(scopes);
+        if (_memory.Front.Contains(key))
         {
             // The token this instance holds is due: another instance (or the pre-warm timer) may have refreshed it.
             resource.MarkStale();
@@ -225,9 +226,9 @@ public sealed partial class ConfidentialClient
         if (result.Succeeded)
         {
             _telemetry.CacheResult(result.Token.Source == TokenSource.IdentityProvider ? "miss" : resource.TableReads > tableReads ? "table" : "msal");
-            if (Volatile.Read(ref _generation) == generation)
+            if (_memory.Generation == generation)
             {
-                _front.Remember(key, result.Token, _time.GetUtcNow());
+                _memory.Front.Remember(key, result.Token, _time.GetUtcNow());
             }
         }
 

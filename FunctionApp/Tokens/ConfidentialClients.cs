@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Caching;
 using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Tokens;
@@ -26,7 +27,8 @@ public sealed class ConfidentialClients : IDisposable
             var requests = ActivatorUtilities.CreateInstance<MsalRequests>(services, client);
             var failover = ActivatorUtilities.CreateInstance<RegionalFailover>(services, client, requests);
             var policy = ActivatorUtilities.CreateInstance<AcquisitionPolicy>(services, client);
-            _clients[name] = ActivatorUtilities.CreateInstance<ConfidentialClient>(services, client, requests, failover, policy);
+            var removals = ActivatorUtilities.CreateInstance<ClientRemovals>(services, client.AppTokenPartition);
+            _clients[name] = ActivatorUtilities.CreateInstance<ConfidentialClient>(services, client, requests, failover, policy, removals);
         }
     }
 

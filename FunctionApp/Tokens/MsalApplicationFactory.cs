@@ -14,11 +14,14 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, TokenCacheTable table, TimeProvider time, ILoggerFactory loggers)
 {
-    /// <summary>An application for one resource's app tokens; with a region, one that sends its requests there.</summary>
-    public BoundApplication ForResource(ClientRegistration client, CacheEntryKey row, string? region)
+    /// <summary>
+    /// An application for one resource's app tokens, acquired under removal <paramref name="generation"/>;
+    /// with a region, one that sends its requests there.
+    /// </summary>
+    public BoundApplication ForResource(ClientRegistration client, CacheEntryKey row, string? region, ClientRemovals removals, long generation)
     {
         var application = Create(client, region);
-        var binding = new TableCacheBinding(table, row, client.Logger);
+        var binding = new TableCacheBinding(table, row, client.Logger, expiresNoLaterThan: null, removals, generation);
         binding.Attach(application.AppTokenCache);
         return new BoundApplication(application, binding, region);
     }

@@ -14,10 +14,14 @@ public sealed class ResourceApplications
     private readonly Lazy<BoundApplication> _global;
     private volatile BoundApplication? _regional;
 
-    public ResourceApplications(ClientRegistration client, MsalApplicationFactory applications, CacheEntryKey row)
+    public ResourceApplications(ClientRegistration client, MsalApplicationFactory applications, CacheEntryKey row, ClientRemovals removals)
     {
         Row = row;
-        _bind = region => applications.ForResource(client, row, region);
+
+        // Both applications acquire under the removal generation known now: a removal after this
+        // point drops them, and what they would write then is refused (see ClientRemovals).
+        var generation = removals.Current;
+        _bind = region => applications.ForResource(client, row, region, removals, generation);
         _global = new Lazy<BoundApplication>(() => _bind(null));
     }
 

@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Options;
+
+namespace TokenFunctions.Caching;
+
+/// <summary>
+/// Removal, fleet-wide. A client's removal generation is a sealed record in the broker partition,
+/// bumped by every removal. Each instance re-reads it at most every
+/// <c>TokenCache__RemovalPropagation</c> before serving a token from memory, and every write of the
+/// client's tokens is stamped with the generation its acquisition started under and checked against
+/// the record just before it lands — so a token cached before a removal is neither served (after the
+/// propagation interval) nor put back by an acquisition that was already under way.
+/// </summary>
+public sealed class ClientRemovals
+{
+    private readonly BrokerRecords _records;
+    private readonly CacheEntryKey _record;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private long _current;
+    private long _checkedUntilTicks;
+    private Task? _checking;
+
+    public ClientRemovals(BrokerRecords records, string clientPartition, IOptions<TokenCacheOptions> options, TimeProvider time)
+    {
+        _records = records;
+        _record = BrokerRecords.BrokerRecord("removal-" + clientPartition);
+        _interval = options.Value.RemovalPropagation;
+        _time = time;
+
+        // A new instance holds nothing that a removal could have been meant for: what it loads from
+        // the Table was written under the record's check, so its first check can wait an interval.
+        _checkedUntilTicks = time.GetUtcNow().Add(_interval).UtcTicks;
+    }
+
+    /// <summary>The latest removal generation this instance knows of (0: never removed).</summary>
+    public long Current => Interlocked.Read(ref _current);
+
+    /// <summary>Whether memory may be served without asking the Table: the last check is recent enough.</summary>
+    public bool IsCurrent => _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _checkedUntilTicks);
+
+    /// <summary>
+    /// Reads the record, one read shared by concurrent callers, and learns any removal this instance
+    /// did not know of (<see cref="Current"/>). A Table that cannot be read leaves things as they are
+    /// until the next interval: a removal cannot be recorded then either.
+    /// </summary>
+    public Task CheckAsync()
+    {
+        lock (_gate)
+        {
+            return _checking ??= CheckOnceAsync();
+        }
+    }
+
+    /// <summary>The record as it is now: the generation a write must not be older than.</summary>
+    public async Task<long> ReadAsync(CancellationToken cancellationToken)
+    {
+        var payload = await _records.ReadSealedAsync(_record, cancellationToken).ConfigureAwait(false);
+        var generation = payload is { Length: 8 } ? BitConverter.ToInt64(payload) : 0;
+        Learn(generation);
+        return Math.Max(generation, Current);
+    }
+
+    /// <summary>Records a removal and returns its generation (throws <see cref="TokenCacheUnavailableException"/>).</summary>
+    public async Task<long> RemoveAsync(CancellationToken cancellationToken)
+    {
+        var recorded = await ReadAsync(cancellationToken).ConfigureAwait(false);
+
+        // Later than every removal before it, whichever instance's clock recorded those.
+        var generation = Math.Max(_time.GetUtcNow().UtcTicks, recorded + 1);
+        await _records.WriteSealedAsync(_record, BitConverter.GetBytes(generation), expiresOn: null, cancellationToken).ConfigureAwait(false);
+        Learn(generation);
+        Interlocked.Exchange(ref _checkedUntilTicks, _time.GetUtcNow().Add(_interval).UtcTicks);
+        return generation;
+    }
+
+    private async Task CheckOnceAsync()
+    {
+        try
+        {
+            await Task.Yield();
+            try
+            {
+                await ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TokenCacheUnavailableException)
+            {
+                // Nothing learnt; the next interval asks again.
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _checkedUntilTicks, _time.GetUtcNow().Add(_interval).UtcTicks);
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _checking = null;
+            }
+        }
+    }
+
+    private void Learn(long generation)
+    {
+        long known;
+        while (generation > (known = Interlocked.Read(ref _current)) && Interlocked.CompareExchange(ref _current, generation, known) != known)
+        {
+        }
+    }
+}
