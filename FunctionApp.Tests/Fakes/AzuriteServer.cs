@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace TokenFunctions.Tests.Fakes;
@@ -8,7 +9,8 @@ namespace TokenFunctions.Tests.Fakes;
 /// <summary>
 /// Azurite's Table service, run by the tests themselves from the repository's pinned npm package:
 /// loopback only, a free port, in-memory, telemetry off. It can be stopped and started again on the
-/// same port to play a Table outage.
+/// same port to play a Table outage. With identity access it serves HTTPS (the fakes' certificate)
+/// and accepts bearer tokens, as a storage account with shared keys off does.
 /// </summary>
 public sealed class AzuriteServer : IAsyncDisposable
 {
@@ -17,20 +19,39 @@ public sealed class AzuriteServer : IAsyncDisposable
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly string _script;
+    private readonly string? _tlsDirectory;
     private Process? _process;
 
-    private AzuriteServer(string script, int port)
+    private AzuriteServer(string script, int port, string? tlsDirectory)
     {
         _script = script;
         Port = port;
+        _tlsDirectory = tlsDirectory;
     }
 
     public int Port { get; }
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{Port}/{AccountName};";
+    /// <summary>The Table endpoint with the account in the path, as Azurite names it.</summary>
+    public string TableEndpoint => $"{(_tlsDirectory is null ? "http" : "https")}://127.0.0.1:{Port}/{AccountName}";
 
-    public static async Task<AzuriteServer> StartAsync()
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint={TableEndpoint};";
+
+    /// <summary>
+    /// The claims Azurite checks in a bearer token (it does not check the signature): a storage
+    /// audience, an Entra issuer, and a lifetime around now.
+    /// </summary>
+    public static string StorageBearerToken()
+    {
+        static string Segment(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return Segment("""{"alg":"RS256","typ":"JWT"}""") + "." +
+               Segment($$"""{"aud":"https://storage.azure.com","iss":"https://sts.windows.net/{{Guid.Empty}}/","iat":{{now - 60}},"nbf":{{now - 60}},"exp":{{now + 3600}}}""") +
+               ".c2lnbmF0dXJl";
+    }
+
+    /// <param name="identityAccess">HTTPS with bearer tokens (Azurite's basic OAuth) beside the shared key.</param>
+    public static async Task<AzuriteServer> StartAsync(bool identityAccess = false)
     {
         var script = Path.Combine(RepositoryRoot.FullPath, "node_modules", "azurite", "dist", "src", "table", "main.js");
         if (!File.Exists(script))
@@ -39,7 +60,16 @@ public sealed class AzuriteServer : IAsyncDisposable
                 $"Azurite is not installed at {script}. Run 'npm ci' in the repository root (the test project's build does this when node_modules is missing).");
         }
 
-        var server = new AzuriteServer(script, FreeLoopbackPort());
+        string? tlsDirectory = null;
+        if (identityAccess)
+        {
+            tlsDirectory = Directory.CreateTempSubdirectory("tokenfunctions-azurite-").FullName;
+            using var key = TestCertificates.Tls.GetRSAPrivateKey()!;
+            await File.WriteAllTextAsync(Path.Combine(tlsDirectory, "cert.pem"), TestCertificates.Tls.ExportCertificatePem());
+            await File.WriteAllTextAsync(Path.Combine(tlsDirectory, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        }
+
+        var server = new AzuriteServer(script, FreeLoopbackPort(), tlsDirectory);
         await server.StartAsync(CancellationToken.None);
         return server;
     }
@@ -59,6 +89,17 @@ public sealed class AzuriteServer : IAsyncDisposable
         })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (_tlsDirectory is not null)
+        {
+            foreach (var argument in new[]
+            {
+                "--cert", Path.Combine(_tlsDirectory, "cert.pem"), "--key", Path.Combine(_tlsDirectory, "key.pem"), "--oauth", "basic",
+            })
+            {
+                start.ArgumentList.Add(argument);
+            }
         }
 
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -114,7 +155,14 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_tlsDirectory is not null)
+        {
+            Directory.Delete(_tlsDirectory, recursive: true);
+        }
+    }
 
     private static int FreeLoopbackPort()
     {

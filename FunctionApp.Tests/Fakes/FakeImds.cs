@@ -23,6 +23,9 @@ public sealed class FakeImds : IAsyncDisposable
     /// <summary>The region the service names; null answers 404, as on a host without compute metadata.</summary>
     public string? Region { get; set; } = "westus2";
 
+    /// <summary>When set, the answer is this status alone: IMDS says 500 or 429 when it cannot answer now.</summary>
+    public int? FailureStatus { get; set; }
+
     /// <summary>When set, awaited before answering (a hanging IMDS, or a gate the test opens).</summary>
     public Func<CancellationToken, Task>? BeforeAnswer { get; set; }
 
@@ -48,6 +51,12 @@ public sealed class FakeImds : IAsyncDisposable
             if (imds.BeforeAnswer is { } before)
             {
                 await before(context.RequestAborted);
+            }
+
+            if (imds.FailureStatus is { } failure)
+            {
+                context.Response.StatusCode = failure;
+                return;
             }
 
             if (imds.Region is null)

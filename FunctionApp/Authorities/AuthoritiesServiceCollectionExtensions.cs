@@ -19,6 +19,8 @@ public static class AuthoritiesServiceCollectionExtensions
             .ValidateOnStart();
 
         // Attempt timeouts are enforced per attempt by the core; HttpClient's own timeout is only a backstop.
+        // MSAL asks for its HttpClient on every request, so the factory's handler rotation keeps its
+        // connections young (unlike the Azure SDK clients, see HeldHttpClients).
         services.AddTransient<InstanceDiscoveryCache>();
         foreach (var name in new[] { EntraHttpOptions.ClientName, EntraHttpOptions.RegionalClientName })
         {

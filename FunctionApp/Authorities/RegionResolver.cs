@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,8 +10,11 @@ namespace TokenFunctions.Authorities;
 /// Finds the Azure region for <c>AzureRegion = TryAutoDetect</c>, cheapest source first:
 /// <c>MSAL_FORCE_REGION</c>, <c>REGION_NAME</c> (Azure Functions sets it), the outcome an earlier
 /// instance persisted in the Table, and last the instance metadata service with a short timeout.
-/// The outcome — a region or "none" — is persisted, so the next cold start does no discovery; the
-/// resolved name is handed to MSAL, so MSAL never probes IMDS itself.
+/// An answer — a region, or IMDS saying this host has none — is persisted, so the next cold start does
+/// no discovery; a detection that got no answer (IMDS timed out, could not be reached, or said "not
+/// now") is not an answer: the client uses the global endpoint, and this instance tries again after a
+/// back-off, without telling the others. The resolved name is handed to MSAL, so MSAL never probes
+/// IMDS itself.
 /// </summary>
 public sealed partial class RegionResolver(
     IConfiguration configuration,
@@ -22,9 +26,14 @@ public sealed partial class RegionResolver(
 {
     private static readonly TimeSpan FoundLifetime = TimeSpan.FromHours(24);
     private static readonly TimeSpan NotFoundLifetime = TimeSpan.FromHours(1);
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(30);
 
     private readonly Lock _gate = new();
-    private (Task<ResolvedRegion> Detection, DateTimeOffset Until)? _detected;
+    private Task<Detection>? _detection;
+
+    // Detections in a row that got no answer; touched only by the one detection under way.
+    private int _unanswered;
 
     /// <summary>The region for a client's <c>AzureRegion</c> setting (validated at start-up).</summary>
     public ValueTask<ResolvedRegion> ResolveAsync(string? setting, CancellationToken cancellationToken)
@@ -39,43 +48,51 @@ public sealed partial class RegionResolver(
             return ValueTask.FromResult(new ResolvedRegion(AzureRegionName.Normalize(setting), RegionSource.Configured));
         }
 
-        Task<ResolvedRegion> detection;
+        Task<Detection> detection;
         lock (_gate)
         {
-            if (_detected is not { } detected || time.GetUtcNow() >= detected.Until)
+            if (_detection is not { } current || current.IsFaulted || (current.IsCompletedSuccessfully && time.GetUtcNow() >= current.Result.Until))
             {
-                // Shared by every client and request of this process; re-done when its outcome ages out.
-                var task = DetectAsync();
-                _detected = (task, time.GetUtcNow() + FoundLifetime);
+                // Shared by every client and request of this process; done again when its outcome ages out.
+                _detection = DetectAsync();
             }
 
-            detection = _detected!.Value.Detection;
+            detection = _detection;
         }
 
-        return new(detection.WaitAsync(cancellationToken));
+        return detection.IsCompletedSuccessfully ? ValueTask.FromResult(detection.Result.Region) : AwaitAsync(detection, cancellationToken);
     }
 
-    private async Task<ResolvedRegion> DetectAsync()
+    private static async ValueTask<ResolvedRegion> AwaitAsync(Task<Detection> detection, CancellationToken cancellationToken) =>
+        (await detection.WaitAsync(cancellationToken).ConfigureAwait(false)).Region;
+
+    private async Task<Detection> DetectAsync()
     {
         var resolved = FromEnvironment() ?? await FromTableAsync().ConfigureAwait(false);
         if (resolved is null)
         {
-            resolved = await FromInstanceMetadataAsync().ConfigureAwait(false);
+            var (answer, failure) = await FromInstanceMetadataAsync().ConfigureAwait(false);
+            if (answer is null)
+            {
+                var retryIn = RetryDelay(++_unanswered);
+                LogImdsFailed(logger, failure, retryIn);
+                return new Detection(NoRegion, time.GetUtcNow() + retryIn);
+            }
+
+            resolved = answer;
             await PersistAsync(resolved).ConfigureAwait(false);
         }
 
-        if (resolved.Name is null)
-        {
-            lock (_gate)
-            {
-                // "No region" is remembered for a shorter while than a found region.
-                _detected = _detected is { } current ? (current.Detection, time.GetUtcNow() + NotFoundLifetime) : null;
-            }
-        }
-
+        _unanswered = 0;
         LogResolved(logger, resolved.Name ?? "(global)", resolved.Source);
-        return resolved;
+
+        // "No region" is remembered for a shorter while than a found region.
+        return new Detection(resolved, time.GetUtcNow() + (resolved.Name is null ? NotFoundLifetime : FoundLifetime));
     }
+
+    /// <summary>One minute after the first unanswered detection, doubling each time, at most <see cref="MaxRetry"/>.</summary>
+    private static TimeSpan RetryDelay(int unanswered) =>
+        TimeSpan.FromTicks(Math.Min(MaxRetry.Ticks, FirstRetry.Ticks << Math.Min(unanswered - 1, 5)));
 
     private ResolvedRegion? FromEnvironment()
     {
@@ -107,7 +124,12 @@ public sealed partial class RegionResolver(
         }
     }
 
-    private async Task<ResolvedRegion> FromInstanceMetadataAsync()
+    /// <summary>
+    /// What IMDS says: a region, or none (it answered, but names no region: 404 on a host without compute
+    /// metadata, or a name that is not a region). No answer, and why, when it did not say: a timeout, a
+    /// connection failure, or any other status (500, 429, 410: IMDS's "try again later").
+    /// </summary>
+    private async Task<(ResolvedRegion? Answer, string Failure)> FromInstanceMetadataAsync()
     {
         var settings = options.Value;
         using var timeout = new CancellationTokenSource(settings.RegionDiscoveryTimeout, time);
@@ -118,21 +140,22 @@ public sealed partial class RegionResolver(
                 "http://169.254.169.254/metadata/instance/compute/location?format=text&api-version=2021-02-01");
             request.Headers.Add("Metadata", "true");
             using var response = await client.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode &&
-                AzureRegionName.Normalize(await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false)) is { } region)
+            if (response.IsSuccessStatusCode)
             {
-                return new ResolvedRegion(region, RegionSource.InstanceMetadata);
+                var region = AzureRegionName.Normalize(await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false));
+                return (region is null ? NoRegion : new ResolvedRegion(region, RegionSource.InstanceMetadata), "");
             }
 
-            LogImdsFailed(logger, $"HTTP {(int)response.StatusCode}");
+            return response.StatusCode == HttpStatusCode.NotFound ? (NoRegion, "") : (null, $"HTTP {(int)response.StatusCode}");
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        catch (Exception ex)
         {
-            LogImdsFailed(logger, timeout.IsCancellationRequested ? $"no answer within {settings.RegionDiscoveryTimeout}" : ex.GetType().Name);
+            // Whatever went wrong, IMDS said nothing about the region.
+            return (null, timeout.IsCancellationRequested ? $"no answer within {settings.RegionDiscoveryTimeout}" : ex.GetType().Name);
         }
-
-        return ResolvedRegion.Global with { Source = RegionSource.InstanceMetadata };
     }
+
+    private static ResolvedRegion NoRegion => ResolvedRegion.Global with { Source = RegionSource.InstanceMetadata };
 
     private async Task PersistAsync(ResolvedRegion resolved)
     {
@@ -149,9 +172,13 @@ public sealed partial class RegionResolver(
 
     private static bool IsTrue(string? value) => value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>A detection's outcome, and until when this process relies on it.</summary>
+    private sealed record Detection(ResolvedRegion Region, DateTimeOffset Until);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Azure region resolved: {Region} (from {Source})")]
     private static partial void LogResolved(ILogger logger, string region, RegionSource source);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Region discovery through the instance metadata service failed ({Reason}); using the global endpoint")]
-    private static partial void LogImdsFailed(ILogger logger, string reason);
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning,
+        Message = "Region discovery through the instance metadata service failed ({Reason}); using the global endpoint, asking again in {RetryIn}")]
+    private static partial void LogImdsFailed(ILogger logger, string reason, TimeSpan retryIn);
 }

@@ -35,12 +35,14 @@ public sealed class BrokerRecords(BrokerTable table, CacheEntryCipher cipher)
     /// <summary>
     /// The region an earlier instance discovered and until when it holds. Not sealed: the name is
     /// validated before use (only <c>{region}.login.microsoft.com</c> can come of it) and is no secret,
-    /// so an operator can read or correct it with any Table tool.
+    /// so an operator can read or correct it with any Table tool. A record of the wrong shape is none.
     /// </summary>
     public async Task<(string Region, DateTimeOffset ValidUntil)?> ReadRegionAsync(CancellationToken cancellationToken)
     {
         var entity = await table.ReadAsync("read_record", Partition, RegionRow, cancellationToken).ConfigureAwait(false);
-        return entity?.GetDateTimeOffset("ValidUntil") is { } validUntil ? (entity.GetString("Region") ?? "", validUntil) : null;
+        return entity is not null && UntrustedEntity.Text(entity, "Region") is { } region && UntrustedEntity.Time(entity, "ValidUntil") is { } validUntil
+            ? (region, validUntil)
+            : null;
     }
 
     /// <summary>Persists a discovered region ("" for none) for the next instances.</summary>

@@ -10,7 +10,7 @@ namespace TokenFunctions.Caching;
 /// The broker's one Table, and the only way to it. Every call is time-boxed, counted, traced and
 /// reported to <see cref="TableAvailability"/>, so that a slow or absent Table costs a request a
 /// bounded wait once and then nothing while it backs off. The table is created on first write, not at
-/// start-up, so a cold start costs one read. Every failure surfaces as
+/// start-up, so a cold start costs one read. Every failure but the caller's own cancellation surfaces as
 /// <see cref="TokenCacheUnavailableException"/>: "no Table this time", never an error to a caller.
 /// What the rows mean is <see cref="TokenCacheTable"/>'s and <see cref="BrokerRecords"/>' business.
 /// </summary>
@@ -148,9 +148,11 @@ public sealed class BrokerTable
             _telemetry.TableOperation(operation, "success");
             return result;
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or AggregateException
-            && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // Whatever stops a call — the service, the network, the time box, or the broker's identity
+            // failing to get a token for the account (Azure.Identity's exceptions) — is "no Table for
+            // now", never an error to a caller. Only the caller's own cancellation passes through.
             _availability.ReportFailure(operation, ex);
             _telemetry.TableOperation(operation, "failure");
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);

@@ -21,9 +21,10 @@ public sealed class CacheEntryCipher
     public CacheEntryCipher(IOptions<TokenCacheOptions> options)
     {
         var settings = options.Value;
-        _currentKey = settings.EncryptionKey is { Length: > 0 } configured
-            ? Convert.FromBase64String(configured)
-            : RandomNumberGenerator.GetBytes(KeyBytes); // Development only; the validator ensures it.
+        // Blank is missing: whitespace decodes as base64 to no key at all. Development only; the validator ensures it.
+        _currentKey = string.IsNullOrWhiteSpace(settings.EncryptionKey)
+            ? RandomNumberGenerator.GetBytes(KeyBytes)
+            : Convert.FromBase64String(settings.EncryptionKey);
         CurrentKeyId = KeyId(_currentKey);
         _keys[CurrentKeyId] = _currentKey;
         foreach (var previous in settings.PreviousEncryptionKeys)

@@ -20,10 +20,15 @@ public static class SealedEntity
             [ExpiresOnProperty] = expiresOn,
         };
 
-    /// <summary>The payload, or null when the entity holds none or it does not open at <paramref name="key"/>.</summary>
+    /// <summary>
+    /// The payload, or null when the entity holds none, holds something else under these names, or it
+    /// does not open at <paramref name="key"/>: an entry that cannot be read is a miss, never an error.
+    /// </summary>
     public static byte[]? TryOpen(CacheEntryCipher cipher, TableEntity entity, CacheEntryKey key) =>
-        entity.GetBinary(PayloadProperty) is { } sealedPayload ? cipher.TryOpen(sealedPayload, entity.GetString(KeyIdProperty), key) : null;
+        UntrustedEntity.Bytes(entity, PayloadProperty) is { } sealedPayload
+            ? cipher.TryOpen(sealedPayload, UntrustedEntity.Text(entity, KeyIdProperty), key)
+            : null;
 
     /// <summary>The size of the sealed payload in bytes.</summary>
-    public static int SealedLength(TableEntity entity) => entity.GetBinary(PayloadProperty)?.Length ?? 0;
+    public static int SealedLength(TableEntity entity) => UntrustedEntity.Bytes(entity, PayloadProperty)?.Length ?? 0;
 }

@@ -94,7 +94,7 @@ public sealed partial class TableCacheBinding
     {
         if (entry.Payload is null)
         {
-            LogEntryUnreadable(_logger, _table.TableName, "sealed for another row, with an unknown key, or altered");
+            LogEntryUnreadable(_logger, _table.TableName, "sealed for another row, with an unknown key, altered, or not an entry of this broker");
             return;
         }
 
@@ -166,7 +166,16 @@ public sealed partial class TableCacheBinding
             // obtained win where both hold the same token key: it is the freshest.
             if (remote?.Payload is { } theirs && !IsRemoved(remote))
             {
-                args.TokenCache.DeserializeMsalV3(theirs, shouldClearExistingCache: true);
+                try
+                {
+                    args.TokenCache.DeserializeMsalV3(theirs, shouldClearExistingCache: true);
+                }
+                catch (MsalClientException ex)
+                {
+                    // Nothing of theirs to keep; what this instance holds replaces it.
+                    LogEntryUnreadable(_logger, _table.TableName, ex.ErrorCode);
+                }
+
                 args.TokenCache.DeserializeMsalV3(mine, shouldClearExistingCache: false);
             }
 

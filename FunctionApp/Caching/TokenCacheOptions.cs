@@ -14,7 +14,7 @@ public sealed class TokenCacheOptions
 
     /// <summary>
     /// The AES-256 key (base64 of 32 bytes) that seals every entry. Required outside Development;
-    /// in Development a missing key means a random one per process (entries do not survive restarts).
+    /// in Development a missing or blank key means a random one per process (entries do not survive restarts).
     /// </summary>
     public string? EncryptionKey { get; set; }
 

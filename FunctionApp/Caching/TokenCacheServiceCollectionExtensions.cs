@@ -35,7 +35,7 @@ public static class TokenCacheServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        services.AddHttpClient(TableHttpClientName);
+        services.AddHttpClient(TableHttpClientName).RecycleConnections();
         services.AddSingleton(CreateTableService);
         services.AddSingleton<TableAvailability>();
         services.AddSingleton<BrokerTable>();

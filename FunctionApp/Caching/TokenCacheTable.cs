@@ -20,13 +20,17 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
 
     public string TableName => table.Name;
 
-    /// <summary>Reads and opens one entry; a missing entry or table is a miss (null).</summary>
+    /// <summary>
+    /// Reads and opens one entry; a missing entry or table is a miss (null), and an entry that cannot be
+    /// read (another row's, another key's, altered, or of the wrong shape) is a miss with its ETag.
+    /// </summary>
     public async Task<CacheEntry?> ReadAsync(CacheEntryKey key, CancellationToken cancellationToken)
     {
         var entity = await table.ReadAsync("read", key.PartitionKey, key.RowKey, cancellationToken).ConfigureAwait(false);
         return entity is null
             ? null
-            : new CacheEntry(key, SealedEntity.TryOpen(cipher, entity, key), entity.GetString(WriteIdProperty), entity.ETag, entity.GetInt64(GenerationProperty) ?? 0);
+            : new CacheEntry(
+                key, SealedEntity.TryOpen(cipher, entity, key), UntrustedEntity.Text(entity, WriteIdProperty), entity.ETag, UntrustedEntity.Number(entity, GenerationProperty) ?? 0);
     }
 
     /// <summary>

@@ -19,8 +19,8 @@ public static class CredentialsServiceCollectionExtensions
             .Configure(o => o.ManagedIdentityClientId ??= configuration["ManagedIdentity:ClientId"] ?? configuration["AZURE_CLIENT_ID"])
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddHttpClient(AzureCredentialFactory.HttpClientName);
-        services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName);
+        services.AddHttpClient(AzureCredentialFactory.HttpClientName).RecycleConnections();
+        services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName).RecycleConnections();
 
         // Tests (and hosts with an identity of their own) register a TokenCredential before this.
         services.TryAddSingleton(sp => AzureCredentialFactory.Create(
