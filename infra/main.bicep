@@ -70,6 +70,9 @@ param tokenCacheOperationTimeout string = '00:00:01'
 @description('TokenCache__OutageBackoff: after a Table failure, how long requests go without the Table.')
 param tokenCacheOutageBackoff string = '00:00:30'
 
+@description('TokenCache__RemovalPropagation: how soon a removal of a client\'s tokens reaches every instance.')
+param tokenCacheRemovalPropagation string = '00:00:05'
+
 @description('Http__AttemptTimeout: one attempt at the global Entra endpoint.')
 param httpAttemptTimeout string = '00:00:05'
 
@@ -255,6 +258,7 @@ var tokenCacheSettings = {
   TokenCache__EncryptionKey: '@Microsoft.KeyVault(SecretUri=${vault.outputs.uri}secrets/${tokenCacheKeySecretName})'
   TokenCache__OperationTimeout: tokenCacheOperationTimeout
   TokenCache__OutageBackoff: tokenCacheOutageBackoff
+  TokenCache__RemovalPropagation: tokenCacheRemovalPropagation
 }
 
 var httpSettings = {
