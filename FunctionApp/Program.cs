@@ -42,7 +42,7 @@ namespace TokenFunctions
                 .AddCredentials(configuration)
                 .AddAuthorities(configuration)
                 .AddConfidentialClients(configuration)
-                .AddCallerPolicy()
+                .AddCallerPolicy(configuration)
                 .AddPrewarming(configuration)
                 .AddHealth()
                 .AddEndpoints();

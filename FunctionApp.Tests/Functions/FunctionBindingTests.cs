@@ -23,9 +23,11 @@ public sealed class FunctionBindingTests
     [InlineData("AcquireTokenOnBehalfOf", "post", "clients/{client}/token/on-behalf-of", "Function")]
     [InlineData("RemoveTokensForClient", "delete", "clients/{client}/tokens", "Function")]
     [InlineData("Health", "get,head", "health", "Anonymous")]
+    [InlineData("AcquireTokenForManagedIdentity", "get", "clients/{client}/managed-identity/token", "Anonymous")]
     [InlineData("AcquireTokenForClientMethodNotAllowed", "get,head,put,patch,delete,options,trace", "clients/{client}/token", "Function")]
     [InlineData("AcquireTokenOnBehalfOfMethodNotAllowed", "get,head,put,patch,delete,options,trace", "clients/{client}/token/on-behalf-of", "Function")]
     [InlineData("RemoveTokensForClientMethodNotAllowed", "get,head,post,put,patch,options,trace", "clients/{client}/tokens", "Function")]
+    [InlineData("AcquireTokenForManagedIdentityMethodNotAllowed", "head,post,put,patch,delete,options,trace", "clients/{client}/managed-identity/token", "Anonymous")]
     [InlineData("HealthMethodNotAllowed", "post,put,patch,delete,options,trace", "health", "Anonymous")]
     public void Each_http_function_has_the_contracts_route_methods_and_auth_level(string function, string methods, string route, string authLevel)
     {
@@ -55,7 +57,7 @@ public sealed class FunctionBindingTests
             Assert.Single(route.Select(t => t.GetProperty("authLevel").GetString()).Distinct());
         }
 
-        Assert.Equal(4, triggers.GroupBy(t => t.GetProperty("route").GetString()).Count());
+        Assert.Equal(5, triggers.GroupBy(t => t.GetProperty("route").GetString()).Count());
     }
 
     [Fact]

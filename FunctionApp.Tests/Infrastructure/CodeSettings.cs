@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using TokenFunctions.Callers;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tokens;
 
@@ -20,7 +21,7 @@ internal sealed partial record SettingPattern(string Name, string Origin)
 
 /// <summary>
 /// Every setting the code reads, found in the code itself: the options types bound from configuration
-/// (reflected: <see cref="TokenCoreOptions"/> at the root and every type with a <c>SectionName</c>),
+/// (reflected: <see cref="TokenCoreOptions"/> and <see cref="ManagedIdentityOptions"/> at the root and every type with a <c>SectionName</c>),
 /// the <c>*SettingName</c> constants, the names FunctionApp/ reads as <c>configuration["..."]</c>, and
 /// the <c>%...%</c> binding expressions of its triggers. Beside them, the few the Functions host
 /// reads, and the pre-warm settings that are still being added in parallel.
@@ -55,6 +56,7 @@ internal static partial class CodeSettings
     {
         var known = new List<SettingPattern>();
         known.AddRange(Paths(typeof(TokenCoreOptions), "").Select(p => new SettingPattern(p, nameof(TokenCoreOptions))));
+        known.AddRange(Paths(typeof(ManagedIdentityOptions), "").Select(p => new SettingPattern(p, nameof(ManagedIdentityOptions))));
         foreach (var (section, type) in Sections)
         {
             known.AddRange(Paths(type, section + "__").Select(p => new SettingPattern(p, type.Name)));

@@ -28,6 +28,11 @@ public static class MethodNotAllowedFunctions
         [HttpTrigger(AuthorizationLevel.Function, "get", "head", "post", "put", "patch", "options", "trace", Route = "clients/{client}/tokens")] HttpRequest request) =>
         Refuse(request, "DELETE");
 
+    [Function("AcquireTokenForManagedIdentityMethodNotAllowed")]
+    public static IActionResult TokenForManagedIdentity(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "head", "post", "put", "patch", "delete", "options", "trace", Route = "clients/{client}/managed-identity/token")] HttpRequest request) =>
+        Refuse(request, "GET");
+
     [Function("HealthMethodNotAllowed")]
     public static IActionResult Health(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", "put", "patch", "delete", "options", "trace", Route = "health")] HttpRequest request) =>

@@ -41,6 +41,20 @@ public sealed class OAuthJsonResult : IActionResult
         json.WriteString("token_source", token.Source == TokenSource.Cache ? "cache" : "identity_provider");
     });
 
+    /// <summary>
+    /// A token as the App Service managed-identity protocol answers it: <c>expires_on</c> as a string of
+    /// epoch seconds (Python and JavaScript read only that field), <c>expires_in</c> as a number.
+    /// </summary>
+    public static OAuthJsonResult ManagedIdentityToken(AccessToken token, string resource, string clientId, DateTimeOffset now) => new(StatusCodes.Status200OK, json =>
+    {
+        json.WriteString("access_token", token.Value);
+        json.WriteString("expires_on", token.ExpiresOn.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        json.WriteNumber("expires_in", Math.Max(0, (long)(token.ExpiresOn - now).TotalSeconds));
+        json.WriteString("resource", resource);
+        json.WriteString("token_type", token.TokenType);
+        json.WriteString("client_id", clientId);
+    });
+
     public static OAuthJsonResult Error(TokenError error, string fallbackCorrelationId) => new(StatusOf(error.Kind), json =>
     {
         WriteError(json, error.Error, error.Description, error.CorrelationId ?? fallbackCorrelationId);

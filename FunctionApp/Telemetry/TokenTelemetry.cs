@@ -26,6 +26,7 @@ public sealed class TokenTelemetry
     private readonly Counter<long> _prewarmTargets;
     private readonly Counter<long> _prewarmRuns;
     private readonly Counter<long> _unhandledExceptions;
+    private readonly Counter<long> _identityHeaderFailures;
 
     public TokenTelemetry(IMeterFactory meters)
     {
@@ -41,6 +42,7 @@ public sealed class TokenTelemetry
         _prewarmTargets = Meter.CreateCounter<long>("tokenfunctions.prewarm.targets", "{target}", "Pre-warm targets by outcome (refreshed, fresh, failed).");
         _prewarmRuns = Meter.CreateCounter<long>("tokenfunctions.prewarm.runs", "{run}", "Pre-warm runs.");
         _unhandledExceptions = Meter.CreateCounter<long>("tokenfunctions.unhandled_exceptions", "{exception}", "Exceptions no function handled, by function: a bug to look at, never a caller's doing.");
+        _identityHeaderFailures = Meter.CreateCounter<long>("tokenfunctions.managed_identity.header_failures", "{request}", "Managed-identity requests whose X-IDENTITY-HEADER was missing or wrong, by client and reason.");
     }
 
     /// <summary>This instance's meter (tests listen to it alone).</summary>
@@ -69,6 +71,10 @@ public sealed class TokenTelemetry
         _circuitChanges.Add(1, new("client", client), new("state", state));
 
     public void Throttled(string client) => _throttled.Add(1, new KeyValuePair<string, object?>("client", client));
+
+    /// <summary>A failed identity-header check; <paramref name="reason"/> is <c>missing</c> or <c>wrong</c>, never the header.</summary>
+    public void IdentityHeaderFailure(string client, string reason) =>
+        _identityHeaderFailures.Add(1, new("client", client), new("reason", reason));
 
     public void UnhandledException(string function) => _unhandledExceptions.Add(1, new KeyValuePair<string, object?>("function", function));
 
