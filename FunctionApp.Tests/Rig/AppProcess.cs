@@ -114,6 +114,25 @@ public sealed class AppProcess : IAsyncDisposable
         return await ExecuteAsync(context, await function.Run(context.Request, client, CancellationToken.None));
     }
 
+    /// <summary>A managed-identity token request: <paramref name="query"/> as sent, without the leading '?'.</summary>
+    public async Task<FunctionResponse> GetManagedIdentityTokenAsync(string client, string query, string? identityHeader, IDictionary<string, string>? headers = null)
+    {
+        var context = NewContext("GET", $"/api/clients/{client}/managed-identity/token", [], null);
+        context.Request.QueryString = new QueryString("?" + query);
+        if (identityHeader is not null)
+        {
+            context.Request.Headers[ManagedIdentityTokenFunction.HeaderName] = identityHeader;
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            context.Request.Headers[name] = value;
+        }
+
+        var function = ActivatorUtilities.CreateInstance<ManagedIdentityTokenFunction>(_services);
+        return await ExecuteAsync(context, await function.Run(context.Request, client, CancellationToken.None));
+    }
+
     /// <summary>The core's client of that name, for tests that call the token core directly.</summary>
     public ConfidentialClient Client(string name) =>
         Clients.TryGet(name, out var client) ? client : throw new ArgumentException($"No client '{name}'.", nameof(name));
