@@ -46,8 +46,34 @@ public sealed class MalformedRequestTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
     }
 
+    [Fact]
+    public async Task Two_hundred_and_more_malformed_managed_identity_requests_never_get_a_500_or_a_status_the_sdks_retry()
+    {
+        var caller = IdentitySecret.Create("corpus", "api://inventory");
+        caller.Configure(_scenario.Settings, EntraScenario.Client, 0);
+        await using var app = _scenario.StartProcess();
+        var corpus = ManagedIdentityCorpus(caller.Secret).ToList();
+        Assert.True(corpus.Count >= 200, $"only {corpus.Count} cases");
+
+        var failures = new List<string>();
+        foreach (var (name, client, query, header) in corpus)
+        {
+            var response = await app.GetManagedIdentityTokenAsync(client, query, header);
+            // 429 is the failure limit's (the corpus sends many wrong headers): retried, as a limit should be.
+            if (!IsContractAnswer(response, out var why) || response.Status is 404 or 408 or 500 or 503 or 504)
+            {
+                failures.Add($"{name}: {(why.Length > 0 ? why : "a status the SDKs retry")}: {response.Status} {Truncate(response.Body)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
+        // Only api://inventory may be asked for: every request that got through shares its one token.
+        Assert.Equal(1, _scenario.Entra.TokenCalls());
+    }
+
     public static TheoryData<string, string> Routes => new()
     {
+        { $"/api/clients/{EntraScenario.Client}/managed-identity/token", "GET" },
         { $"/api/clients/{EntraScenario.Client}/token", "POST" },
         { $"/api/clients/{EntraScenario.Client}/token/on-behalf-of", "POST" },
         { $"/api/clients/{EntraScenario.Client}/tokens", "DELETE" },
@@ -253,6 +279,59 @@ public sealed class MalformedRequestTests(AzuriteFixture azurite) : IAsyncLifeti
             }
 
             yield return ($"mixed #{i}: {Truncate(json.ToString())}", client, contentTypes[random.Next(contentTypes.Length)], Encoding.UTF8.GetBytes(json.Append('}').ToString()));
+        }
+    }
+
+    private static IEnumerable<(string Name, string Client, string Query, string? Header)> ManagedIdentityCorpus(string secret)
+    {
+        var random = new Random(20261202);
+        const string client = EntraScenario.Client;
+        const string valid = "api-version=2019-08-01&resource=api://inventory";
+        string?[] headers = [secret, null, "", "wrong", new string('h', 16 * 1024), "é\u0000\r\n", secret + " ", " " + secret];
+
+        string[] queries =
+        [
+            "", "?", "??", "&", "&&&", "=", "==", "=&=", "resource", "resource=", "api-version", "api-version=", "%", "%%", "%zz", "%00",
+            "%C3%28", "%ED%A0%80", "resource=%FF", "api-version=2019-08-01&resource=%", "api-version=2019-08-01&resource=%E2%28%A1",
+            "api-version=2019-08-01&resource=api://inventory%00", "api-version=2019-08-01&resource=api://inventory%0d%0a",
+            "api-version=2019-08-01&resource=api://ínventory", "api-version=2019-08-01&resource=api://%C4%B1nventory",
+            "api-version=2019-08-01&resource=" + new string('r', 9000), "api-version=2019-08-01&resource=" + new string('r', 100_000),
+            "api-version=2019-08-01&resource=api://inventory&resource=api://payroll", "api-version=2019-08-01&resource=api://inventory&client_id=",
+            "api-version=2019-08-01&resource=api://inventory&client_id=not-a-guid", "api-version=2019-08-01&resource=api://inventory&client_id=%00",
+            "api-version=2019-08-01&resource=api://inventory&object_id=", "api-version=2019-08-01&resource=api://inventory&mi_res_id=%2F",
+            "api-version=2019-08-01&resource=api://inventory&msi_res_id=x", "api-version=2019-08-01&resource=api://inventory&bearer_token_type=pop",
+            "api-version=2019-08-01&resource=api://inventory&token_sha256_to_refresh=abc", "api-version=2019-08-01&resource=api://inventory&xms_cc=cp1",
+            "api-version=2019-08-01&resource=api://inventory/.default", "api-version=2019-08-01&resource=api://inventory/.DEFAULT",
+            "api-version=2019-08-01&resource=https://graph.microsoft.com/User.Read", "api-version=2019-08-01&resource=\"\\",
+            "api-version=2019-08-01&resource=a+b", "api-version=2019-08-01+&resource=api://inventory", "api-version=2019%2D08%2D01&resource=api://inventory",
+            "api-version=2017-09-01&resource=api://inventory", "api-version=2018-02-01&resource=api://inventory", "api-version=&resource=api://inventory",
+            string.Join('&', Enumerable.Range(0, 2000).Select(i => $"p{i}={i}")), valid + "#fragment", valid + "&" + valid, valid + "?" + valid,
+            "code=secret-function-key?" + valid, valid + "&api-version=2019-08-01&resource=API://INVENTORY",
+        ];
+
+        foreach (var query in queries)
+        {
+            foreach (var header in headers.Take(3))
+            {
+                yield return ($"query '{Truncate(query)}' header {(header == secret ? "valid" : Truncate(header ?? "(none)"))}", client, query, header);
+            }
+        }
+
+        foreach (var header in headers)
+        {
+            yield return ($"{(header == secret ? "valid" : "header")} '{Truncate(header ?? "(none)")}'", client, valid, header);
+        }
+
+        for (var i = 0; i < 40; i++)
+        {
+            var chars = Enumerable.Range(0, random.Next(0, 300)).Select(_ => (char)random.Next(0, 0x3000)).ToArray();
+            yield return ($"random query #{i}", client, new string(chars), i % 2 == 0 ? secret : "wrong");
+        }
+
+        string[] clients = ["", "no-such-client", "../../etc/passwd", new string('c', 5000), "orders%00", "ORDERS", "órders", "orders\n", "<script>"];
+        foreach (var name in clients)
+        {
+            yield return ($"client '{Truncate(name)}'", name, valid, secret);
         }
     }
 

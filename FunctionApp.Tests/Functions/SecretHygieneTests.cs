@@ -26,6 +26,9 @@ public sealed class SecretHygieneTests(AzuriteFixture azurite)
         var bodies = new List<string>();
 
         scenario.Entra.Settings["WEBSITE_AUTH_ENABLED"] = "True";
+        var identityCaller = IdentitySecret.Create("hygiene", "api://inventory");
+        identityCaller.Configure(scenario.Entra.Settings, EntraScenario.Client, 0);
+        const string WrongIdentityHeader = "wrong-identity-header-that-must-never-be-logged";
         var principal = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(
             """{"auth_typ":"aad","claims":[{"typ":"appid","val":"caller-app-7f3e"},{"typ":"oid","val":"caller-object-9a1c"}]}"""));
         await using (var app = scenario.StartProcess())
@@ -43,6 +46,11 @@ public sealed class SecretHygieneTests(AzuriteFixture azurite)
             bodies.Add((await app.PostOnBehalfOfAsync(EntraScenario.Client, new { scopes = new[] { "api://downstream/read" }, user_assertion = alice })).Body);
             bodies.Add((await app.PostOnBehalfOfAsync(EntraScenario.Client, new { scopes = new[] { "api://downstream/read" }, user_assertion = alice })).Body);
 
+            // The managed-identity endpoint: a valid secret (a token), a wrong one, and a valid one for a resource it may not have.
+            bodies.Add((await app.GetManagedIdentityTokenAsync(EntraScenario.Client, "api-version=2019-08-01&resource=api://inventory", identityCaller.Secret)).Body);
+            bodies.Add((await app.GetManagedIdentityTokenAsync(EntraScenario.Client, "api-version=2019-08-01&resource=api://inventory", WrongIdentityHeader)).Body);
+            bodies.Add((await app.GetManagedIdentityTokenAsync(EntraScenario.Client, "api-version=2019-08-01&resource=api://payroll", identityCaller.Secret)).Body);
+
             // Failures: Entra refuses the user, the secret, and throttles.
             entra.Fault = request => request.Form.GetValueOrDefault("grant_type") == "client_credentials"
                 ? FakeResponse.EntraError(HttpStatusCode.TooManyRequests, "temporarily_unavailable", 50196, "AADSTS50196: Too many requests.")
@@ -56,7 +64,7 @@ public sealed class SecretHygieneTests(AzuriteFixture azurite)
 
             // Success bodies carry their token by design; every other body and every log line must not.
             var errorBodies = bodies.Where(b => b.Contains("\"error\"", StringComparison.Ordinal)).ToList();
-            Assert.Equal(3, errorBodies.Count);
+            Assert.Equal(5, errorBodies.Count);
             Assert.NotEmpty(signals.Measurements);
             Assert.NotEmpty(signals.Activities);
             var texts = app.Logs.Lines.Select(l => $"{l.Category} {l.Message} {l.Exception}").Concat(errorBodies).Concat(signals.AllTagValues).ToList();
@@ -68,6 +76,8 @@ public sealed class SecretHygieneTests(AzuriteFixture azurite)
                 .Append(principal)
                 .Append("caller-app-7f3e")
                 .Append("caller-object-9a1c")
+                .Append(identityCaller.Secret)
+                .Append(WrongIdentityHeader)
                 .ToList();
 
             foreach (var credential in credentials)

@@ -117,7 +117,7 @@ public sealed class AppProcess : IAsyncDisposable
     /// <summary>A managed-identity token request: <paramref name="query"/> as sent, without the leading '?'.</summary>
     public async Task<FunctionResponse> GetManagedIdentityTokenAsync(string client, string query, string? identityHeader, IDictionary<string, string>? headers = null)
     {
-        var context = NewContext("GET", $"/api/clients/{client}/managed-identity/token", [], null);
+        var context = NewContext("GET", $"/api/clients/{Uri.EscapeDataString(client)}/managed-identity/token", [], null);
         context.Request.QueryString = new QueryString("?" + query);
         if (identityHeader is not null)
         {
