@@ -58,6 +58,66 @@ public sealed class StartupValidationTests
         Assert.Contains(failure.Failures, f => f.Contains(message, StringComparison.Ordinal));
     }
 
+    private const string CallerPrefix = "Clients__orders__ManagedIdentityCallers__0__";
+    private const string SecretHash = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
+
+    private static Dictionary<string, string?> WithManagedIdentityCaller()
+    {
+        var settings = ValidSettings();
+        settings[CallerPrefix + "Name"] = "ci";
+        settings[CallerPrefix + "SecretSha256"] = SecretHash;
+        settings[CallerPrefix + "Resources__0"] = "api://inventory";
+        return settings;
+    }
+
+    [Fact]
+    public async Task A_client_with_managed_identity_callers_starts()
+    {
+        await using var app = AppProcess.Start(WithManagedIdentityCaller(), new LoopbackRouting());
+
+        Assert.True(app.Services.GetService(typeof(TokenFunctions.Callers.ManagedIdentityCallers)) is TokenFunctions.Callers.ManagedIdentityCallers callers && callers.Serves("orders"));
+    }
+
+    [Theory]
+    [InlineData(CallerPrefix + "Name", null, CallerPrefix + "Name is required")]
+    [InlineData(CallerPrefix + "SecretSha256", null, CallerPrefix + "SecretSha256 must be the lowercase hex SHA-256")]
+    [InlineData(CallerPrefix + "SecretSha256", "5E884898DA28047151D0E56F8DC6292773603D0D6AABBDD62A11EF721D1542D8", CallerPrefix + "SecretSha256 must be the lowercase hex SHA-256")]
+    [InlineData(CallerPrefix + "SecretSha256", "correct-horse-battery-staple", CallerPrefix + "SecretSha256 must be the lowercase hex SHA-256")]
+    [InlineData(CallerPrefix + "Resources__0", null, CallerPrefix + "Resources needs at least one resource")]
+    [InlineData(CallerPrefix + "Resources__0", "api://inventory/.default", CallerPrefix + "Resources__0: 'api://inventory/.default' is a scope")]
+    [InlineData(CallerPrefix + "Resources__0", "api://a api://b", CallerPrefix + "Resources__0: 'api://a api://b' is not a resource")]
+    [InlineData("Clients__orders__ManagedIdentityCallers__1__Name", "ci", "Clients__orders__ManagedIdentityCallers__1__Name: 'ci' names another caller")]
+    [InlineData("Clients__orders__ManagedIdentityCallers__1__SecretSha256", SecretHash, "Clients__orders__ManagedIdentityCallers__1__SecretSha256 is another caller's too")]
+    [InlineData("Clients__orders__OidcAuthority", "https://idp.contoso.test", "Clients__orders__OidcAuthority cannot serve it")]
+    public void A_bad_managed_identity_caller_stops_the_app_at_start_with_a_message_naming_it(string setting, string? value, string message)
+    {
+        var settings = WithManagedIdentityCaller();
+        if (value is null)
+        {
+            settings.Remove(setting);
+        }
+        else
+        {
+            settings[setting] = value;
+        }
+
+        if (setting.Contains("__1__", StringComparison.Ordinal))
+        {
+            settings.TryAdd("Clients__orders__ManagedIdentityCallers__1__Name", "other");
+            settings.TryAdd("Clients__orders__ManagedIdentityCallers__1__SecretSha256", new string('a', 64));
+            settings["Clients__orders__ManagedIdentityCallers__1__Resources__0"] = "api://inventory";
+        }
+
+        if (setting.EndsWith("OidcAuthority", StringComparison.Ordinal))
+        {
+            settings.Remove("Clients__orders__Authority");
+        }
+
+        var failure = Assert.Throws<OptionsValidationException>(() => AppProcess.Start(settings, new LoopbackRouting()));
+
+        Assert.Contains(failure.Failures, f => f.Contains(message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task In_development_a_missing_encryption_key_is_allowed()
     {
