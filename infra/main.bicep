@@ -46,6 +46,9 @@ param clientAzureRegion string = 'TryAutoDetect'
 @description('Callers the first client serves, each only its scopes: [{ id: caller app or object id, scopes: [...] }]. Empty: any holder of a function key.')
 param clientAllowedCallers allowedCaller[] = []
 
+@description('Callers of the first client\'s managed-identity endpoint (/api/clients/{client}/managed-identity/token), each known by the SHA-256 of its secret and limited to its resources: [{ name, secretSha256: lowercase hex SHA-256 of the secret (never the secret), resources: [\'api://inventory\', ...] }]. Empty: the endpoint serves no one.')
+param clientManagedIdentityCallers managedIdentityCaller[] = []
+
 @description('Scopes the pre-warm timer keeps fresh for the first client, e.g. [\'api://inventory/.default\']. Empty: no pre-warm target.')
 param clientPrewarmScopes string[] = []
 
@@ -134,6 +137,9 @@ param authAllowedClientApplications string[] = []
 @description('Audiences a caller\'s token may carry; empty: api://{authClientId} and {authClientId}.')
 param authAllowedAudiences string[] = []
 
+@description('Further clients (configured in additionalAppSettings) with ManagedIdentityCallers: their managed-identity endpoints stay reachable when authEnabled.')
+param authManagedIdentityClients string[] = []
+
 @description('Tags on every resource.')
 param tags object = {}
 
@@ -143,6 +149,17 @@ type allowedCaller = {
 
   @description('The scopes it may ask for.')
   scopes: string[]
+}
+
+type managedIdentityCaller = {
+  @description('What logs call the caller.')
+  name: string
+
+  @description('Lowercase hex SHA-256 of the caller\'s secret (its IDENTITY_HEADER); the secret itself is never deployed.')
+  secretSha256: string
+
+  @description('The resources it may ask for, without /.default.')
+  resources: string[]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +320,24 @@ var clientCallerSettings = reduce(
     )
 )
 
+var clientManagedIdentitySettings = reduce(
+  range(0, length(clientManagedIdentityCallers)),
+  {},
+  (settings, i) =>
+    union(
+      settings,
+      {
+        'Clients__${clientName}__ManagedIdentityCallers__${i}__Name': clientManagedIdentityCallers[i].name
+        'Clients__${clientName}__ManagedIdentityCallers__${i}__SecretSha256': clientManagedIdentityCallers[i].secretSha256
+      },
+      toObject(
+        range(0, length(clientManagedIdentityCallers[i].resources)),
+        j => 'Clients__${clientName}__ManagedIdentityCallers__${i}__Resources__${j}',
+        j => clientManagedIdentityCallers[i].resources[j]
+      )
+    )
+)
+
 var clientPrewarmSettings = empty(clientPrewarmScopes)
   ? {}
   : union(
@@ -316,7 +351,7 @@ var appSettings = union(
   tokenCacheSettings,
   httpSettings,
   prewarmSettings,
-  clientConfigured ? union(clientSettings, clientCallerSettings, clientPrewarmSettings) : {}
+  clientConfigured ? union(clientSettings, clientCallerSettings, clientManagedIdentitySettings, clientPrewarmSettings) : {}
 )
 
 module function 'app/function.bicep' = {
@@ -336,6 +371,8 @@ module function 'app/function.bicep' = {
     authClientId: authClientId
     authAllowedClientApplications: authAllowedClientApplications
     authAllowedAudiences: authAllowedAudiences
+    // The SDKs cannot present an Entra token: the managed-identity endpoints authenticate by their own header.
+    authManagedIdentityClients: union([clientName], authManagedIdentityClients)
   }
   // The app starts right after it is created: its identity must already hold its roles.
   dependsOn: [

@@ -172,6 +172,8 @@ public sealed partial class InfraConsistencyTests
         _ when setting.EndsWith("ClientId", StringComparison.OrdinalIgnoreCase) || setting.EndsWith("CLIENT_ID", StringComparison.Ordinal) => StandIn.IdentityClientId,
         _ when setting.EndsWith("__Id", StringComparison.OrdinalIgnoreCase) => StandIn.CallerId,
         _ when ScopeSetting().IsMatch(setting) => "api://inventory/.default",
+        _ when setting.EndsWith("__SecretSha256", StringComparison.OrdinalIgnoreCase) => new string('0', 64),
+        _ when ResourceSetting().IsMatch(setting) => "api://inventory",
         _ => "stand-in",
     };
 
@@ -190,4 +192,7 @@ public sealed partial class InfraConsistencyTests
 
     [GeneratedRegex(@"__Scopes__\d+$", RegexOptions.IgnoreCase)]
     private static partial Regex ScopeSetting();
+
+    [GeneratedRegex(@"__Resources__\d+$", RegexOptions.IgnoreCase)]
+    private static partial Regex ResourceSetting();
 }

@@ -16,7 +16,7 @@ internal static partial class InfraTemplate
     public const string Compiled = "compiled";
     public const string Text = "text";
 
-    /// <summary>The parameters the tests deploy with: one client with a caller and a pre-warm target.</summary>
+    /// <summary>The parameters the tests deploy with: one client with a caller, a managed-identity caller and a pre-warm target.</summary>
     public static IReadOnlyDictionary<string, JsonNode?> TestParameters() => new Dictionary<string, JsonNode?>
     {
         ["environmentName"] = "test",
@@ -30,6 +30,12 @@ internal static partial class InfraTemplate
             ["scopes"] = new JsonArray("api://inventory/.default", "api://billing/.default"),
         }),
         ["clientPrewarmScopes"] = new JsonArray("api://inventory/.default"),
+        ["clientManagedIdentityCallers"] = new JsonArray(new JsonObject
+        {
+            ["name"] = "ci",
+            ["secretSha256"] = new string('0', 64),
+            ["resources"] = new JsonArray("api://inventory"),
+        }),
     };
 
     public static string? BicepCli

@@ -37,6 +37,12 @@ param authAllowedAudiences string[] = []
 @description('Client application ids allowed to call the app; empty: any application of the tenant.')
 param authAllowedClientApplications string[] = []
 
+@description('Clients whose managed-identity endpoint stays reachable without an Entra token: it checks its own X-IDENTITY-HEADER.')
+param authManagedIdentityClients string[] = []
+
+// App Service Authentication matches excluded paths exactly: one per client.
+var authExcludedPaths = concat(['/api/health'], map(authManagedIdentityClients, client => '/api/clients/${client}/managed-identity/token'))
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
   location: location
@@ -118,10 +124,9 @@ resource auth 'Microsoft.Web/sites/config@2024-11-01' = if (authEnabled) {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
-      // Health stays anonymous: it reveals nothing and probes carry no token.
-      excludedPaths: [
-        '/api/health'
-      ]
+      // Health stays anonymous: it reveals nothing and probes carry no token. The managed-identity
+      // endpoints are reached by SDKs that cannot present an Entra token; they check their own header.
+      excludedPaths: authExcludedPaths
     }
     httpSettings: {
       requireHttps: true
