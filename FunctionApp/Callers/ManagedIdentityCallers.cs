@@ -84,10 +84,10 @@ public sealed partial class ManagedIdentityCallers
             $"The X-IDENTITY-HEADER is {reason}: set IDENTITY_HEADER to a secret configured for client '{client}'."));
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Managed-identity request for client {Client} refused: identity header {Reason}, caller address {CallerAddress}")]
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Managed-identity request for client {Client} refused: identity header {Reason}, caller address {CallerAddress}")]
     private static partial void HeaderRefused(ILogger logger, string client, string reason, string callerAddress);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Managed-identity requests for client {Client} failed the identity-header check more than {Limit} times this minute; further failures answer 429 (last caller address {CallerAddress})")]
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Managed-identity requests for client {Client} failed the identity-header check more than {Limit} times this minute; further failures answer 429 (last caller address {CallerAddress})")]
     private static partial void FailureLimitReached(ILogger logger, string client, int limit, string callerAddress);
 
     private sealed record Caller(string Name, byte[] SecretSha256, HashSet<string> Resources);
