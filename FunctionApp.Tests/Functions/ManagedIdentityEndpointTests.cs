@@ -156,6 +156,31 @@ public sealed class ManagedIdentityEndpointTests(AzuriteFixture azurite) : IAsyn
     }
 
     [Fact]
+    public async Task Entra_refusing_the_brokers_credential_is_permanent_so_not_a_5xx_the_sdks_would_retry()
+    {
+        _scenario.Entra.Fault = _ => Fakes.FakeResponse.EntraError(System.Net.HttpStatusCode.Unauthorized, "invalid_client", 7000215, "AADSTS7000215: Invalid client secret provided.");
+        await using var app = _scenario.StartProcess();
+
+        var response = await app.GetManagedIdentityTokenAsync(EntraScenario.Client, Query(), Ci.Secret);
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal("invalid_client", response.Text("error"));
+        Assert.Contains("AADSTS7000215", response.Text("error_description"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_entra_outage_is_503_which_the_sdks_retry()
+    {
+        _scenario.Entra.Fault = _ => Fakes.FakeResponse.EntraError(System.Net.HttpStatusCode.InternalServerError, "server_error", 50000, "AADSTS50000: There was an error issuing a token.");
+        await using var app = _scenario.StartProcess();
+
+        var response = await app.GetManagedIdentityTokenAsync(EntraScenario.Client, Query(), Ci.Secret);
+
+        Assert.Equal(503, response.Status);
+        Assert.False(string.IsNullOrEmpty(response.Text("correlation_id")));
+    }
+
+    [Fact]
     public async Task Failed_header_checks_are_counted_logged_without_the_header_and_limited_per_client_while_a_valid_secret_still_passes()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

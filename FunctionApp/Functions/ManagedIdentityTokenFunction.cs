@@ -62,8 +62,18 @@ public sealed class ManagedIdentityTokenFunction(
             [ManagedIdentityResource.ScopeOf(query.Resource)], null, cancellationToken);
         return result.Succeeded
             ? OAuthJsonResult.ManagedIdentityToken(result.Token, query.Resource, clientId, time.GetUtcNow())
-            : OAuthJsonResult.Error(result.Error, correlationId);
+            : OAuthJsonResult.Error(result.Error, correlationId, StatusFor(result.Error));
     }
+
+    // The JSON API answers every upstream failure 502. Here that would be wrong both ways: the SDKs
+    // retry 5xx, so Entra refusing the broker's own credential (permanent, Entra's 4xx) keeps its 4xx
+    // as 400, and an outage of Entra is 503, which they retry as they should.
+    private static int? StatusFor(TokenError error) => error.Kind switch
+    {
+        TokenErrorKind.UpstreamFailure when error.Error is "invalid_client" or "unauthorized_client" => StatusCodes.Status400BadRequest,
+        TokenErrorKind.UpstreamFailure => StatusCodes.Status503ServiceUnavailable,
+        _ => null,
+    };
 
     // The endpoint is one identity, the client's app registration. A client id names it or another;
     // an object id, principal id or resource id cannot be checked (the broker does not know the

@@ -55,7 +55,8 @@ public sealed class OAuthJsonResult : IActionResult
         json.WriteString("client_id", clientId);
     });
 
-    public static OAuthJsonResult Error(TokenError error, string fallbackCorrelationId) => new(StatusOf(error.Kind), json =>
+    /// <summary>The contract's error; <paramref name="status"/> overrides the kind's status where a route's clients need another.</summary>
+    public static OAuthJsonResult Error(TokenError error, string fallbackCorrelationId, int? status = null) => new(status ?? StatusOf(error.Kind), json =>
     {
         WriteError(json, error.Error, error.Description, error.CorrelationId ?? fallbackCorrelationId);
         if (error.ErrorCodes is { Count: > 0 } codes)
