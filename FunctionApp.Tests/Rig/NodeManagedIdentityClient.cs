@@ -20,6 +20,7 @@ public static class NodeManagedIdentityClient
 
     public static async Task<NodeTokenResult> GetTokenAsync(string endpoint, string identityHeader, string scope, string? clientId = null)
     {
+        EnsurePinnedVersion();
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
@@ -55,6 +56,22 @@ public static class NodeManagedIdentityClient
         }
 
         return JsonSerializer.Deserialize<NodeTokenResult>(line.Split('\n')[^1], Json)!;
+    }
+
+    // Azurite depends on an older @azure/identity: a node_modules installed before the pin would run
+    // that one, and the test would pass against a client the lock file does not name.
+    private static void EnsurePinnedVersion()
+    {
+        var root = RepositoryRoot.FullPath;
+        using var lockFile = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "package-lock.json")));
+        var pinned = lockFile.RootElement.GetProperty("packages").GetProperty("node_modules/@azure/identity").GetProperty("version").GetString();
+        var manifest = Path.Combine(root, "node_modules", "@azure", "identity", "package.json");
+        using var installed = File.Exists(manifest) ? JsonDocument.Parse(File.ReadAllText(manifest)) : null;
+        var version = installed?.RootElement.GetProperty("version").GetString();
+        if (version != pinned)
+        {
+            throw new InvalidOperationException($"node_modules has @azure/identity {version ?? "(none)"}, package-lock.json pins {pinned}: run npm ci.");
+        }
     }
 }
 
