@@ -6,9 +6,9 @@ namespace TokenFunctions.Tokens;
 /// <summary>
 /// Ready tokens by request key, answered without entering MSAL (the <c>front</c> layer in telemetry),
 /// and, with <paramref name="tracksLifetimes"/>, the lifetime Entra gave each key's last token, so that
-/// pre-warming never refreshes more often than half of it. Bounded: past <see cref="Capacity"/> keys a
-/// map starts over rather than grow — MSAL and the Table still hold every token, so forgetting costs
-/// one lookup, never a token.
+/// pre-warming never refreshes more often than half of it. Bounded: past <see cref="Capacity"/> keys
+/// the token that expires first is forgotten — MSAL and the Table still hold every token, so forgetting
+/// costs one lookup, never a token, and a thousand active users do not empty it for each other.
 /// </summary>
 public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLifetimes)
 {
@@ -26,11 +26,20 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     /// <summary>Remembers <paramref name="token"/> as served from cache from now on, and its lifetime when it is new from Entra.</summary>
     public void Remember(string key, AccessToken token, DateTimeOffset now)
     {
-        Bound(_tokens);
+        if (_tokens.Count >= Capacity && !_tokens.ContainsKey(key))
+        {
+            EvictFirstToExpire();
+        }
+
         _tokens[key] = token.FromCache();
         if (tracksLifetimes && token.Source == TokenSource.IdentityProvider)
         {
-            Bound(_lifetimes);
+            if (_lifetimes.Count >= Capacity && !_lifetimes.ContainsKey(key))
+            {
+                // Lifetimes are Entra's per resource, not per user: any one can go.
+                _lifetimes.TryRemove(_lifetimes.Keys.First(), out _);
+            }
+
             _lifetimes[key] = token.ExpiresOn - now;
         }
     }
@@ -41,11 +50,23 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     /// <summary>Forgets every token (lifetimes stay: they describe Entra, not a token).</summary>
     public void Clear() => _tokens.Clear();
 
-    private static void Bound<T>(ConcurrentDictionary<string, T> map)
+    // A scan of at most Capacity entries, on a miss only (which waited for MSAL or Entra anyway): the
+    // token that would have gone first is the one a caller is least likely to be served again.
+    private void EvictFirstToExpire()
     {
-        if (map.Count >= Capacity)
+        string? first = null;
+        var firstExpiry = DateTimeOffset.MaxValue;
+        foreach (var (key, token) in _tokens)
         {
-            map.Clear();
+            if (token.ExpiresOn < firstExpiry)
+            {
+                (first, firstExpiry) = (key, token.ExpiresOn);
+            }
+        }
+
+        if (first is not null)
+        {
+            _tokens.TryRemove(first, out _);
         }
     }
 }
