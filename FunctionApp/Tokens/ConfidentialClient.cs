@@ -17,6 +17,9 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public sealed partial class ConfidentialClient
 {
+    /// <summary>How long a due token whose refresh failed is served as it is before Entra is asked again.</summary>
+    private static readonly TimeSpan RefreshHoldBack = TimeSpan.FromSeconds(30);
+
     private readonly ClientRegistration _client;
     private readonly AcquisitionPolicy _policy;
     private readonly RegionalFailover _failover;
@@ -101,11 +104,16 @@ public sealed partial class ConfidentialClient
         if (!_memory.IsCurrent)
         {
             await _memory.RefreshAsync().ConfigureAwait(false);
-            if (claimsChallenge is null && _memory.Front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
-            {
-                _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
-                return ready;
-            }
+        }
+
+        // Served from memory after all: the check above found no removal, or a due token's refresh
+        // failed moments ago and is held back while the token is still usable.
+        var now = _time.GetUtcNow();
+        if (claimsChallenge is null && _memory.Front.TryGet(key, out var ready) &&
+            (TokenFreshness.IsServable(ready, now) || (TokenFreshness.IsUsable(ready, now) && _memory.Front.IsRefreshHeld(key, now))))
+        {
+            _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
+            return ready;
         }
 
         return await _telemetry.ObserveAsync(TokenRequestTelemetry.ClientCredentials, scopes, () => claimsChallenge is not null
@@ -206,7 +214,7 @@ public sealed partial class ConfidentialClient
 
         var tableReads = resource.TableReads;
         var result = await _policy.RunAsync(
-            resource.Row, ct => AcquireForClientAsync(resource, scopes, claimsChallenge, lifeWanted, ct), CancellationToken.None).ConfigureAwait(false);
+            resource.Row, ct => AcquireForClientAsync(key, resource, scopes, claimsChallenge, lifeWanted, ct), CancellationToken.None).ConfigureAwait(false);
         if (result.Succeeded)
         {
             _telemetry.CacheResult(result.Token.Source == TokenSource.IdentityProvider ? "miss" : resource.TableReads > tableReads ? "table" : "msal");
@@ -220,6 +228,7 @@ public sealed partial class ConfidentialClient
     }
 
     private async Task<AccessToken> AcquireForClientAsync(
+        string key,
         ResourceApplications resource, IReadOnlyList<string> scopes, string? claimsChallenge, TimeSpan lifeWanted, CancellationToken budget)
     {
         var token = await _failover.AcquireForClientAsync(resource, scopes, claimsChallenge, forceRefresh: false, budget).ConfigureAwait(false);
@@ -238,6 +247,7 @@ public sealed partial class ConfidentialClient
             // Due (past its refresh point, or short of the pre-warm threshold) but still usable: an
             // Entra failure must not turn a usable token into an outage.
             LogServedDueToken(_client.Logger, Name, ex.GetType().Name);
+            _memory.Front.HoldRefresh(key, _time.GetUtcNow() + RefreshHoldBack);
             return token;
         }
     }

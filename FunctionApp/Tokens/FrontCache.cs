@@ -17,6 +17,7 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
 
     private readonly ConcurrentDictionary<string, AccessToken> _tokens = new(comparer);
     private readonly ConcurrentDictionary<string, TimeSpan> _lifetimes = new(comparer);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _refreshHeld = new(comparer);
 
     /// <summary>The token last remembered for <paramref name="key"/>, whatever its freshness.</summary>
     public bool TryGet(string key, [NotNullWhen(true)] out AccessToken? token) => _tokens.TryGetValue(key, out token);
@@ -47,8 +48,29 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     /// <summary>The lifetime of the last token Entra issued for <paramref name="key"/>, when known.</summary>
     public TimeSpan? LifetimeOf(string key) => _lifetimes.TryGetValue(key, out var lifetime) ? lifetime : null;
 
+    /// <summary>
+    /// Entra failed to refresh the due token of <paramref name="key"/>: until <paramref name="until"/> it
+    /// is served as it is, rather than each request waiting out the same failure.
+    /// </summary>
+    public void HoldRefresh(string key, DateTimeOffset until)
+    {
+        if (_refreshHeld.Count >= Capacity && !_refreshHeld.ContainsKey(key))
+        {
+            _refreshHeld.Clear();
+        }
+
+        _refreshHeld[key] = until;
+    }
+
+    /// <summary>Whether a refresh of <paramref name="key"/>'s token is held back at <paramref name="now"/>.</summary>
+    public bool IsRefreshHeld(string key, DateTimeOffset now) => _refreshHeld.TryGetValue(key, out var until) && now < until;
+
     /// <summary>Forgets every token (lifetimes stay: they describe Entra, not a token).</summary>
-    public void Clear() => _tokens.Clear();
+    public void Clear()
+    {
+        _tokens.Clear();
+        _refreshHeld.Clear();
+    }
 
     // A scan of at most Capacity entries, on a miss only (which waited for MSAL or Entra anyway): the
     // token that would have gone first is the one a caller is least likely to be served again.
