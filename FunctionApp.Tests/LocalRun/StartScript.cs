@@ -19,8 +19,8 @@ internal static class StartScript
     public static string Node { get; } = FindNode();
 
     /// <summary>Runs the script itself with <paramref name="arguments"/> and, when given, this PATH only.</summary>
-    public static Task<NodeRun> RunAsync(IEnumerable<string> arguments, string? path = null) =>
-        RunNodeAsync([ScriptPath, .. arguments], path, stdin: null);
+    public static Task<NodeRun> RunAsync(IEnumerable<string> arguments, string? path = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunNodeAsync([ScriptPath, .. arguments], path, stdin: null, environment);
 
     /// <summary>
     /// Runs an ES module that has the script's exports as <c>script</c>; <paramref name="stdin"/> is
@@ -56,7 +56,8 @@ internal static class StartScript
         }
     }
 
-    private static async Task<NodeRun> RunNodeAsync(IEnumerable<string> arguments, string? path, Func<Process, Task>? stdin)
+    private static async Task<NodeRun> RunNodeAsync(
+        IEnumerable<string> arguments, string? path, Func<Process, Task>? stdin, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Node)
         {
@@ -74,6 +75,11 @@ internal static class StartScript
         if (path is not null)
         {
             start.Environment["PATH"] = path;
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;

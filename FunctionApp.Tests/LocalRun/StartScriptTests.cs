@@ -88,6 +88,67 @@ public sealed class StartScriptTests : IDisposable
         Assert.Contains("Clients__orders__ClientId", run.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_func_on_PATH_it_runs_func_start_in_the_app_folder_while_Azurite_serves_and_stops_Azurite_when_func_ends()
+    {
+        var (blob, queue, table) = StartScript.FreePorts();
+        var appDir = Directory.CreateDirectory(Path.Combine(_scratch.FullName, "app")).FullName;
+        var record = Path.Combine(_scratch.FullName, "func-run.json");
+        var bin = StandInFunc(Directory.CreateDirectory(Path.Combine(_scratch.FullName, "bin")).FullName);
+
+        var run = await StartScript.RunAsync(
+            ["--app-dir", appDir, "--azurite-location", Path.Combine(_scratch.FullName, "azurite"), "--blob-port", $"{blob}", "--queue-port", $"{queue}", "--table-port", $"{table}"],
+            path: bin,
+            environment: new Dictionary<string, string> { ["STAND_IN_TABLE_PORT"] = $"{table}", ["STAND_IN_RECORD"] = record });
+
+        Assert.True(run.ExitCode == 3, run.ToString()); // func's own exit code
+        using var funcRun = JsonDocument.Parse(File.ReadAllText(record));
+        Assert.Equal(["start"], funcRun.RootElement.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(Path.GetFullPath(appDir), Path.GetFullPath(funcRun.RootElement.GetProperty("cwd").GetString()!));
+        Assert.True(funcRun.RootElement.GetProperty("tableListening").GetBoolean(), "Azurite must accept connections before func starts");
+        Assert.True(funcRun.RootElement.GetProperty("settings").GetBoolean(), "local.settings.json must exist before func starts");
+        Assert.False(StartScript.AcceptsConnections(blob));
+        Assert.False(StartScript.AcceptsConnections(queue));
+        Assert.False(StartScript.AcceptsConnections(table));
+    }
+
+    /// <summary>
+    /// A stand-in for Core Tools' <c>func</c> (not installed where the tests run): answers --version as v4,
+    /// and for <c>start</c> records its arguments, folder, whether Azurite's table port accepts connections
+    /// and whether local.settings.json is there, then exits 3.
+    /// </summary>
+    private static string StandInFunc(string bin)
+    {
+        File.WriteAllText(Path.Combine(bin, "stand-in.mjs"), """
+            import net from 'node:net';
+            import { existsSync, writeFileSync } from 'node:fs';
+            const args = process.argv.slice(2);
+            if (args[0] === '--version') {
+              console.log('4.0.0');
+              process.exit(0);
+            }
+            const record = (tableListening) => {
+              writeFileSync(process.env.STAND_IN_RECORD, JSON.stringify({ args, cwd: process.cwd(), tableListening, settings: existsSync('local.settings.json') }));
+              process.exit(3);
+            };
+            const socket = net.connect({ port: Number(process.env.STAND_IN_TABLE_PORT), host: '127.0.0.1' });
+            socket.once('connect', () => { socket.destroy(); record(true); });
+            socket.once('error', () => record(false));
+            """);
+        if (OperatingSystem.IsWindows())
+        {
+            File.WriteAllText(Path.Combine(bin, "func.cmd"), $"@\"{StartScript.Node}\" \"%~dp0stand-in.mjs\" %*\r\n");
+        }
+        else
+        {
+            var func = Path.Combine(bin, "func");
+            File.WriteAllText(func, $"#!{StartScript.Node}\nimport(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'stand-in.mjs')).href);\n");
+            File.SetUnixFileMode(func, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return bin;
+    }
+
     public void Dispose() => _scratch.Delete(recursive: true);
 
     private static string Json(string value) => JsonSerializer.Serialize(value);
