@@ -160,7 +160,7 @@ public sealed partial class ConfidentialClient
         return refreshed switch
         {
             { Succeeded: false } => new PrewarmOutcome(PrewarmState.Failed, refreshed.Error),
-            { Token.Source: TokenSource.IdentityProvider } => new PrewarmOutcome(PrewarmState.Refreshed, null),
+            { Token.Source: TokenSource.IdentityProvider } or { Token.RefreshStarted: true } => new PrewarmOutcome(PrewarmState.Refreshed, null),
             _ when TokenFreshness.IsServable(refreshed.Token!, _time.GetUtcNow(), lifeWanted) => new PrewarmOutcome(PrewarmState.Fresh, null),
             // Entra failed and the still-valid token was kept: the target is not warm.
             _ => new PrewarmOutcome(PrewarmState.Failed, new TokenError(TokenErrorKind.UpstreamFailure, "temporarily_unavailable", "The token could not be refreshed.")),
@@ -234,6 +234,14 @@ public sealed partial class ConfidentialClient
         var token = await _failover.AcquireForClientAsync(resource, scopes, claimsChallenge, forceRefresh: false, budget).ConfigureAwait(false);
         if (token.Source == TokenSource.IdentityProvider || TokenFreshness.IsServable(token, _time.GetUtcNow(), lifeWanted))
         {
+            return token;
+        }
+
+        if (token.RefreshStarted && TokenFreshness.IsUsable(token, _time.GetUtcNow()))
+        {
+            // MSAL found it due on its own clock and is refreshing it in the background (into its memory
+            // and the Table): one refresh is enough. It is served meanwhile, and asked for again later.
+            _memory.Front.HoldRefresh(key, _time.GetUtcNow() + RefreshHoldBack);
             return token;
         }
 
