@@ -32,7 +32,7 @@ public sealed class AttemptTimeoutTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task A_slow_table_write_after_entra_issued_the_token_is_not_a_regional_outage()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var hold = new HoldFirstEntityInsert();
+        var hold = HoldFirstRequest.EntityInsert();
         await using var app = _scenario.StartProcess(time, services =>
             services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(() => hold));
 
@@ -53,7 +53,7 @@ public sealed class AttemptTimeoutTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task A_slow_table_read_before_the_call_is_not_timed_as_the_regions()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var hold = new HoldFirstEntityRead();
+        var hold = HoldFirstRequest.AppTokenRead();
         await using var app = _scenario.StartProcess(time, services =>
             services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(() => hold));
 
@@ -66,47 +66,5 @@ public sealed class AttemptTimeoutTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.True(result.Succeeded, result.Error?.Description);
         Assert.Equal(1, _scenario.Entra.TokenCalls(host: "westus2.login.microsoft.com"));
         Assert.Equal(0, _scenario.Entra.TokenCalls(host: FakeEntraId.GlobalHost));
-    }
-
-    /// <summary>Holds the first entity insert (the token's first write) until the test releases it.</summary>
-    private sealed class HoldFirstEntityInsert : DelegatingHandler
-    {
-        private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Arrived => _arrived.Task;
-
-        public void Release() => _released.TrySetResult();
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Method == HttpMethod.Post && !request.RequestUri!.AbsolutePath.EndsWith("/Tables", StringComparison.Ordinal) && _arrived.TrySetResult())
-            {
-                await _released.Task;
-            }
-
-            return await base.SendAsync(request, cancellationToken);
-        }
-    }
-
-    /// <summary>Holds the first point read of a token row until the test releases it.</summary>
-    private sealed class HoldFirstEntityRead : DelegatingHandler
-    {
-        private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Arrived => _arrived.Task;
-
-        public void Release() => _released.TrySetResult();
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.Contains("PartitionKey='app-", StringComparison.Ordinal) && _arrived.TrySetResult())
-            {
-                await _released.Task;
-            }
-
-            return await base.SendAsync(request, cancellationToken);
-        }
     }
 }
