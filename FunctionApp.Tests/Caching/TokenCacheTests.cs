@@ -172,7 +172,7 @@ public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task Two_instances_refreshing_one_entry_lose_nothing_and_the_last_writer_merges_on_412()
     {
-        var heldWrite = new HoldFirstEntityWrite();
+        var heldWrite = HoldFirstRequest.EntityUpdate();
         await using var a = _scenario.StartProcess();
         await using var b = _scenario.StartProcess(configure: services =>
             services.AddHttpClient(TokenFunctions.Caching.TokenCacheServiceCollectionExtensions.TableHttpClientName)
@@ -322,27 +322,6 @@ public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         return entities;
-    }
-
-    /// <summary>Holds the first entity write until the test releases it.</summary>
-    private sealed class HoldFirstEntityWrite : DelegatingHandler
-    {
-        private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Arrived => _arrived.Task;
-
-        public void Release() => _released.TrySetResult();
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Method == HttpMethod.Put && _arrived.TrySetResult())
-            {
-                await _released.Task;
-            }
-
-            return await base.SendAsync(request, cancellationToken);
-        }
     }
 
     /// <summary>Lets the first entity write reach Azurite, then loses its answer, so the SDK retries it.</summary>

@@ -89,6 +89,17 @@ public sealed partial class InfraConsistencyTests
     }
 
     [Fact]
+    public void A_placeholder_client_in_the_sample_is_caught()
+    {
+        var sample = JsonNode.Parse(File.ReadAllText(SamplePath))!;
+        sample["Values"]!["Clients__sample__ClientId"] = "00000000-0000-0000-0000-000000000000";
+
+        var problems = SettingsContract.CheckLocalSample(LocalSample(sample.ToJsonString()));
+
+        Assert.Equal(["Clients__sample__...: the sample must configure no client; the user adds their own (README, Run it locally)."], problems);
+    }
+
+    [Fact]
     public void A_misspelt_setting_in_the_sample_is_caught()
     {
         var sample = JsonNode.Parse(File.ReadAllText(SamplePath))!;

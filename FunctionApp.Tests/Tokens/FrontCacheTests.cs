@@ -41,20 +41,21 @@ public sealed class FrontCacheTests
     }
 
     [Fact]
-    public void It_never_holds_more_than_its_capacity()
+    public void Past_its_capacity_it_forgets_the_tokens_that_expire_first_not_everything()
     {
         var cache = new FrontCache(StringComparer.Ordinal, tracksLifetimes: true);
+        var extra = 10;
 
-        for (var i = 0; i < FrontCache.Capacity * 3; i++)
+        // Each user's token expires a minute after the one before: the earliest are the oldest.
+        for (var i = 0; i < FrontCache.Capacity + extra; i++)
         {
-            cache.Remember($"key-{i}", Token(TokenSource.IdentityProvider, Now.AddHours(1)), Now);
+            cache.Remember($"user-{i}", Token(TokenSource.IdentityProvider, Now.AddMinutes(10 + i)), Now);
         }
 
-        var held = Enumerable.Range(0, FrontCache.Capacity * 3).Count(i => cache.TryGet($"key-{i}", out _));
-        var lifetimes = Enumerable.Range(0, FrontCache.Capacity * 3).Count(i => cache.LifetimeOf($"key-{i}") is not null);
-        Assert.InRange(held, 1, FrontCache.Capacity);
-        Assert.InRange(lifetimes, 1, FrontCache.Capacity);
-        Assert.True(cache.TryGet($"key-{FrontCache.Capacity * 3 - 1}", out _), "the newest token is kept");
+        var held = Enumerable.Range(0, FrontCache.Capacity + extra).Where(i => cache.TryGet($"user-{i}", out _)).ToList();
+        Assert.Equal(FrontCache.Capacity, held.Count);
+        Assert.Equal(Enumerable.Range(extra, FrontCache.Capacity), held);
+        Assert.InRange(Enumerable.Range(0, FrontCache.Capacity + extra).Count(i => cache.LifetimeOf($"user-{i}") is not null), 1, FrontCache.Capacity);
     }
 
     private static AccessToken Token(TokenSource source, DateTimeOffset expiresOn) => new("Bearer", "token", expiresOn, null, source);

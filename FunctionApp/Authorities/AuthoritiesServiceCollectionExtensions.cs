@@ -22,11 +22,13 @@ public static class AuthoritiesServiceCollectionExtensions
         // MSAL asks for its HttpClient on every request, so the factory's handler rotation keeps its
         // connections young (unlike the Azure SDK clients, see HeldHttpClients).
         services.AddTransient<InstanceDiscoveryCache>();
+        services.AddTransient<EntraAttemptTimeoutHandler>();
         foreach (var name in new[] { EntraHttpOptions.ClientName, EntraHttpOptions.RegionalClientName })
         {
             services.AddHttpClient(name)
                 .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.RequestBudget)
-                .AddHttpMessageHandler<InstanceDiscoveryCache>();
+                .AddHttpMessageHandler<InstanceDiscoveryCache>()
+                .AddHttpMessageHandler<EntraAttemptTimeoutHandler>();
         }
 
         services.AddHttpClient(EntraHttpOptions.ImdsClientName);

@@ -16,11 +16,11 @@ public sealed class EntraHttpOptions
     /// <summary>The named <see cref="HttpClient"/> for the instance metadata service.</summary>
     public const string ImdsClientName = "Imds";
 
-    /// <summary>One attempt at the global endpoint, MSAL's own retry included (MSAL alone would wait 100 s).</summary>
+    /// <summary>One exchange with the global endpoint, request sent to answer read (MSAL alone would wait 100 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>One attempt at the regional endpoint; past it the request fails over to the global endpoint.</summary>
+    /// <summary>One exchange with the regional endpoint; past it the request fails over to the global endpoint.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan RegionalAttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -15,6 +15,12 @@ public sealed record AccessToken(
     DateTimeOffset? RefreshOn,
     TokenSource Source)
 {
+    /// <summary>
+    /// MSAL served this token from its cache and started refreshing it in the background (it was past
+    /// Entra's <c>refresh_in</c> on MSAL's clock): no second refresh is needed.
+    /// </summary>
+    public bool RefreshStarted { get; init; }
+
     /// <summary>The same token, reported as served from a cache.</summary>
     public AccessToken FromCache() => Source == TokenSource.Cache ? this : this with { Source = TokenSource.Cache };
 

@@ -17,21 +17,20 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public sealed partial class ConfidentialClient
 {
+    /// <summary>How long a due token whose refresh failed is served as it is before Entra is asked again.</summary>
+    private static readonly TimeSpan RefreshHoldBack = TimeSpan.FromSeconds(30);
+
     private readonly ClientRegistration _client;
-    private readonly MsalApplicationFactory _applications;
     private readonly AcquisitionPolicy _policy;
     private readonly RegionalFailover _failover;
-    private readonly MsalRequests _requests;
     private readonly TokenCacheTable _table;
     private readonly TokenRequestTelemetry _telemetry;
     private readonly TimeProvider _time;
 
     private readonly ScopeRules _scopes;
     private readonly SingleFlight<TokenResult> _flights;
-
-    // On-behalf-of keys start with the assertion's hash, which is case-sensitive: ordinal, always.
-    private readonly FrontCache _frontOnBehalfOf = new(StringComparer.Ordinal, tracksLifetimes: false);
-    private readonly SingleFlight<TokenResult> _flightsOnBehalfOf = new(StringComparer.Ordinal);
+    private readonly OnBehalfOfFlow _onBehalfOf;
+    private readonly ClaimsChallengeLimit _claimsChallenges;
 
     private readonly AppTokenMemory _memory;
 
@@ -47,15 +46,15 @@ public sealed partial class ConfidentialClient
         TimeProvider time)
     {
         _client = client;
-        _applications = applications;
         _policy = policy;
         _failover = failover;
-        _requests = requests;
         _table = table;
         _time = time;
         _telemetry = new TokenRequestTelemetry(client, telemetry, time);
         _scopes = ScopeRules.For(client.Options);
         _flights = new SingleFlight<TokenResult>(_scopes.Comparer);
+        _claimsChallenges = new ClaimsChallengeLimit(time);
+        _onBehalfOf = new OnBehalfOfFlow(client, _scopes, applications, requests, policy, _telemetry, time);
         _memory = new AppTokenMemory(
             new FrontCache(_scopes.Comparer, tracksLifetimes: true), new ClientResources(client, _scopes, applications, removals), removals);
     }
@@ -105,18 +104,32 @@ public sealed partial class ConfidentialClient
         if (!_memory.IsCurrent)
         {
             await _memory.RefreshAsync().ConfigureAwait(false);
-            if (claimsChallenge is null && _memory.Front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
-            {
-                _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
-                return ready;
-            }
+        }
+
+        // Served from memory after all: the check above found no removal, or a due token's refresh
+        // failed moments ago and is held back while the token is still usable.
+        var now = _time.GetUtcNow();
+        if (claimsChallenge is null && _memory.Front.TryGet(key, out var ready) &&
+            (TokenFreshness.IsServable(ready, now) || (TokenFreshness.IsUsable(ready, now) && _memory.Front.IsRefreshHeld(key, now))))
+        {
+            _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
+            return ready;
         }
 
         return await _telemetry.ObserveAsync(TokenRequestTelemetry.ClientCredentials, scopes, () => claimsChallenge is not null
             // Identical challenges arriving together share one Entra call too; each new one still bypasses the cache.
-            ? _flights.RunAsync(key + "\nclaims\n" + claimsChallenge, () => AcquireFromMsalAsync(key, scopes, claimsChallenge, TimeSpan.Zero), cancellationToken)
+            ? _flights.RunAsync(key + "\nclaims\n" + claimsChallenge, () => AcquireChallengedAsync(key, scopes, claimsChallenge), cancellationToken)
             : _flights.RunAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, TimeSpan.Zero), cancellationToken)).ConfigureAwait(false);
     }
+
+    private Task<TokenResult> AcquireChallengedAsync(string key, IReadOnlyList<string> scopes, string claimsChallenge) =>
+        _claimsChallenges.TryTake(_scopes.PartitionOf(scopes)) is { } wait
+            ? Task.FromResult<TokenResult>(new TokenError(TokenErrorKind.Throttled, "temporarily_unavailable",
+                $"Client '{Name}' sent Entra {ClaimsChallengeLimit.PerMinute} claims challenges for this resource within a minute; retry after the indicated time.")
+            {
+                RetryAfter = wait,
+            })
+            : AcquireFromMsalAsync(key, scopes, claimsChallenge, TimeSpan.Zero);
 
     /// <summary>
     /// For the pre-warm timer: makes sure a token for <paramref name="scopes"/> has at least
@@ -147,7 +160,7 @@ public sealed partial class ConfidentialClient
         return refreshed switch
         {
             { Succeeded: false } => new PrewarmOutcome(PrewarmState.Failed, refreshed.Error),
-            { Token.Source: TokenSource.IdentityProvider } => new PrewarmOutcome(PrewarmState.Refreshed, null),
+            { Token.Source: TokenSource.IdentityProvider } or { Token.RefreshStarted: true } => new PrewarmOutcome(PrewarmState.Refreshed, null),
             _ when TokenFreshness.IsServable(refreshed.Token!, _time.GetUtcNow(), lifeWanted) => new PrewarmOutcome(PrewarmState.Fresh, null),
             // Entra failed and the still-valid token was kept: the target is not warm.
             _ => new PrewarmOutcome(PrewarmState.Failed, new TokenError(TokenErrorKind.UpstreamFailure, "temporarily_unavailable", "The token could not be refreshed.")),
@@ -156,32 +169,11 @@ public sealed partial class ConfidentialClient
 
     /// <summary>
     /// A token for <paramref name="scopes"/> on behalf of the user who sent <paramref name="userAssertion"/>
-    /// to the middle-tier API this client is. Cached per assertion (memory and Table), never past the
-    /// assertion's own expiry, and always from the global endpoint (Entra has no regional OBO).
+    /// to the middle-tier API this client is (see <see cref="OnBehalfOfFlow"/>).
     /// </summary>
     public ValueTask<TokenResult> AcquireTokenOnBehalfOfAsync(
-        string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(userAssertion);
-        ArgumentNullException.ThrowIfNull(scopes);
-        ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
-
-        var assertionHash = UserAssertionJwt.Hash(userAssertion);
-        var key = assertionHash + "\n" + _scopes.OrdinalKey(scopes);
-        if (claimsChallenge is null && _frontOnBehalfOf.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
-        {
-            _telemetry.FrontCacheHit(TokenRequestTelemetry.OnBehalfOf, scopes);
-            return new(ready);
-        }
-
-        return new(AcquireOnBehalfOfOnMissAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken));
-    }
-
-    private Task<TokenResult> AcquireOnBehalfOfOnMissAsync(
-        string key, string assertionHash, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
-        _telemetry.ObserveAsync(TokenRequestTelemetry.OnBehalfOf, scopes, () => claimsChallenge is not null
-            ? AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken)
-            : _flightsOnBehalfOf.RunAsync(key, () => AcquireOnBehalfOfFromMsalAsync(key, assertionHash, userAssertion, scopes, null, CancellationToken.None), cancellationToken));
+        string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
+        _onBehalfOf.AcquireAsync(userAssertion, scopes, claimsChallenge, cancellationToken);
 
     /// <summary>
     /// Drops this client's app tokens from memory and from the Table (MSAL.NET has no API for it).
@@ -222,7 +214,7 @@ public sealed partial class ConfidentialClient
 
         var tableReads = resource.TableReads;
         var result = await _policy.RunAsync(
-            resource.Row, ct => AcquireForClientAsync(resource, scopes, claimsChallenge, lifeWanted, ct), CancellationToken.None).ConfigureAwait(false);
+            resource.Row, ct => AcquireForClientAsync(key, resource, scopes, claimsChallenge, lifeWanted, ct), CancellationToken.None).ConfigureAwait(false);
         if (result.Succeeded)
         {
             _telemetry.CacheResult(result.Token.Source == TokenSource.IdentityProvider ? "miss" : resource.TableReads > tableReads ? "table" : "msal");
@@ -236,11 +228,20 @@ public sealed partial class ConfidentialClient
     }
 
     private async Task<AccessToken> AcquireForClientAsync(
+        string key,
         ResourceApplications resource, IReadOnlyList<string> scopes, string? claimsChallenge, TimeSpan lifeWanted, CancellationToken budget)
     {
         var token = await _failover.AcquireForClientAsync(resource, scopes, claimsChallenge, forceRefresh: false, budget).ConfigureAwait(false);
         if (token.Source == TokenSource.IdentityProvider || TokenFreshness.IsServable(token, _time.GetUtcNow(), lifeWanted))
         {
+            return token;
+        }
+
+        if (token.RefreshStarted && TokenFreshness.IsUsable(token, _time.GetUtcNow()))
+        {
+            // MSAL found it due on its own clock and is refreshing it in the background (into its memory
+            // and the Table): one refresh is enough. It is served meanwhile, and asked for again later.
+            _memory.Front.HoldRefresh(key, _time.GetUtcNow() + RefreshHoldBack);
             return token;
         }
 
@@ -254,37 +255,9 @@ public sealed partial class ConfidentialClient
             // Due (past its refresh point, or short of the pre-warm threshold) but still usable: an
             // Entra failure must not turn a usable token into an outage.
             LogServedDueToken(_client.Logger, Name, ex.GetType().Name);
+            _memory.Front.HoldRefresh(key, _time.GetUtcNow() + RefreshHoldBack);
             return token;
         }
-    }
-
-    private async Task<TokenResult> AcquireOnBehalfOfFromMsalAsync(
-        string key, string assertionHash, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
-    {
-        var assertionExpiry = UserAssertionJwt.Expiry(userAssertion);
-        if (assertionExpiry is { } expiry && expiry <= _time.GetUtcNow())
-        {
-            return new TokenError(TokenErrorKind.Rejected, "invalid_grant", "The user assertion has expired; the caller must get a new token from the user.");
-        }
-
-        var row = new CacheEntryKey(CacheKeys.OnBehalfOfPartition(Name, _client.Options.ClientId, Tenant, assertionHash), _scopes.OnBehalfOfRow(scopes));
-        var result = await _policy.RunAsync(row, async ct =>
-        {
-            var msal = _applications.ForUserAssertion(_client, row, assertionExpiry);
-            var token = await _requests.OnBehalfOfAsync(msal, userAssertion, scopes, claimsChallenge, ct).ConfigureAwait(false);
-
-            // Served from the front cache no longer than the assertion it was obtained for is valid.
-            return assertionExpiry is { } limit && (token.RefreshOn is not { } refreshOn || refreshOn > limit)
-                ? token with { RefreshOn = limit }
-                : token;
-        }, cancellationToken).ConfigureAwait(false);
-
-        if (result.Succeeded)
-        {
-            _frontOnBehalfOf.Remember(key, result.Token, _time.GetUtcNow());
-        }
-
-        return result;
     }
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information,

@@ -15,10 +15,17 @@ public sealed partial class EntraCall(ClientRegistration client, string flow, st
 {
     private Activity? _activity;
     private long _started;
+    private volatile bool _completed;
 
     /// <summary>MSAL is about to send the request to <paramref name="endpoint"/>.</summary>
     public void Start(Uri endpoint)
     {
+        if (_completed)
+        {
+            // MSAL's background refresh of a token it has already served: nothing of this call's.
+            return;
+        }
+
         _started = time.GetTimestamp();
         _activity = TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.Entra", ActivityKind.Client);
         _activity?.SetTag("tokenfunctions.client", client.Name);
@@ -33,6 +40,7 @@ public sealed partial class EntraCall(ClientRegistration client, string flow, st
         try
         {
             var result = await execution.ConfigureAwait(false);
+            _completed = true;
             if (_started != 0)
             {
                 Finish("success", result.CorrelationId.ToString(), result.Scopes.FirstOrDefault());
@@ -40,9 +48,14 @@ public sealed partial class EntraCall(ClientRegistration client, string flow, st
 
             return result;
         }
-        catch (Exception ex) when (_started != 0)
+        catch (Exception ex)
         {
-            Finish(ex is MsalServiceException service ? service.ErrorCode : ex.GetType().Name, (ex as MsalServiceException)?.CorrelationId, null);
+            _completed = true;
+            if (_started != 0)
+            {
+                Finish(ex is MsalServiceException service ? service.ErrorCode : ex.GetType().Name, (ex as MsalServiceException)?.CorrelationId, null);
+            }
+
             throw;
         }
     }

@@ -11,6 +11,7 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider time, ILogger<EntraThrottle> logger)
 {
+    internal const int MaxRemembered = 1024;
     private static readonly TimeSpan MaxHoldBack = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<CacheEntryKey, DateTimeOffset> _until = new();
 
@@ -30,7 +31,7 @@ public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider ti
             {
                 // Bounded, whatever the record says: a throttle never holds back longer than Entra ever asks.
                 shared = shared - now > MaxHoldBack ? now + MaxHoldBack : shared;
-                _until[key] = shared;
+                Remember(key, shared);
                 throw new EntraThrottledException(shared - now);
             }
         }
@@ -40,11 +41,14 @@ public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider ti
         }
     }
 
+    /// <summary>How many throttles this instance remembers (bounded by <see cref="MaxRemembered"/>).</summary>
+    internal int Remembered => _until.Count;
+
     public async Task RecordAsync(CacheEntryKey key, TimeSpan retryAfter, string client)
     {
         retryAfter = retryAfter > MaxHoldBack ? MaxHoldBack : retryAfter;
         var until = time.GetUtcNow() + retryAfter;
-        _until[key] = until;
+        Remember(key, until);
         LogThrottled(logger, client, retryAfter);
         try
         {
@@ -55,6 +59,30 @@ public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider ti
         {
             // Other instances learn it from Entra themselves.
         }
+    }
+
+    // Keyed by row, and on-behalf-of rows are per user: bounded, dropping what has passed first. What
+    // is dropped is still in the Table, read again before the next request to Entra.
+    private void Remember(CacheEntryKey key, DateTimeOffset until)
+    {
+        if (_until.Count >= MaxRemembered)
+        {
+            var now = time.GetUtcNow();
+            foreach (var (passedKey, passed) in _until)
+            {
+                if (passed <= now)
+                {
+                    _until.TryRemove(passedKey, out _);
+                }
+            }
+
+            if (_until.Count >= MaxRemembered)
+            {
+                _until.Clear();
+            }
+        }
+
+        _until[key] = until;
     }
 
     // Beside the resource's tokens, in the client's partition: removing the client's tokens removes it too.

@@ -6,9 +6,9 @@ namespace TokenFunctions.Tokens;
 /// <summary>
 /// Ready tokens by request key, answered without entering MSAL (the <c>front</c> layer in telemetry),
 /// and, with <paramref name="tracksLifetimes"/>, the lifetime Entra gave each key's last token, so that
-/// pre-warming never refreshes more often than half of it. Bounded: past <see cref="Capacity"/> keys a
-/// map starts over rather than grow — MSAL and the Table still hold every token, so forgetting costs
-/// one lookup, never a token.
+/// pre-warming never refreshes more often than half of it. Bounded: past <see cref="Capacity"/> keys
+/// the token that expires first is forgotten — MSAL and the Table still hold every token, so forgetting
+/// costs one lookup, never a token, and a thousand active users do not empty it for each other.
 /// </summary>
 public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLifetimes)
 {
@@ -17,6 +17,7 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
 
     private readonly ConcurrentDictionary<string, AccessToken> _tokens = new(comparer);
     private readonly ConcurrentDictionary<string, TimeSpan> _lifetimes = new(comparer);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _refreshHeld = new(comparer);
 
     /// <summary>The token last remembered for <paramref name="key"/>, whatever its freshness.</summary>
     public bool TryGet(string key, [NotNullWhen(true)] out AccessToken? token) => _tokens.TryGetValue(key, out token);
@@ -26,11 +27,20 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     /// <summary>Remembers <paramref name="token"/> as served from cache from now on, and its lifetime when it is new from Entra.</summary>
     public void Remember(string key, AccessToken token, DateTimeOffset now)
     {
-        Bound(_tokens);
+        if (_tokens.Count >= Capacity && !_tokens.ContainsKey(key))
+        {
+            EvictFirstToExpire();
+        }
+
         _tokens[key] = token.FromCache();
         if (tracksLifetimes && token.Source == TokenSource.IdentityProvider)
         {
-            Bound(_lifetimes);
+            if (_lifetimes.Count >= Capacity && !_lifetimes.ContainsKey(key))
+            {
+                // Lifetimes are Entra's per resource, not per user: any one can go.
+                _lifetimes.TryRemove(_lifetimes.Keys.First(), out _);
+            }
+
             _lifetimes[key] = token.ExpiresOn - now;
         }
     }
@@ -38,14 +48,47 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     /// <summary>The lifetime of the last token Entra issued for <paramref name="key"/>, when known.</summary>
     public TimeSpan? LifetimeOf(string key) => _lifetimes.TryGetValue(key, out var lifetime) ? lifetime : null;
 
-    /// <summary>Forgets every token (lifetimes stay: they describe Entra, not a token).</summary>
-    public void Clear() => _tokens.Clear();
-
-    private static void Bound<T>(ConcurrentDictionary<string, T> map)
+    /// <summary>
+    /// Entra failed to refresh the due token of <paramref name="key"/>: until <paramref name="until"/> it
+    /// is served as it is, rather than each request waiting out the same failure.
+    /// </summary>
+    public void HoldRefresh(string key, DateTimeOffset until)
     {
-        if (map.Count >= Capacity)
+        if (_refreshHeld.Count >= Capacity && !_refreshHeld.ContainsKey(key))
         {
-            map.Clear();
+            _refreshHeld.Clear();
+        }
+
+        _refreshHeld[key] = until;
+    }
+
+    /// <summary>Whether a refresh of <paramref name="key"/>'s token is held back at <paramref name="now"/>.</summary>
+    public bool IsRefreshHeld(string key, DateTimeOffset now) => _refreshHeld.TryGetValue(key, out var until) && now < until;
+
+    /// <summary>Forgets every token (lifetimes stay: they describe Entra, not a token).</summary>
+    public void Clear()
+    {
+        _tokens.Clear();
+        _refreshHeld.Clear();
+    }
+
+    // A scan of at most Capacity entries, on a miss only (which waited for MSAL or Entra anyway): the
+    // token that would have gone first is the one a caller is least likely to be served again.
+    private void EvictFirstToExpire()
+    {
+        string? first = null;
+        var firstExpiry = DateTimeOffset.MaxValue;
+        foreach (var (key, token) in _tokens)
+        {
+            if (token.ExpiresOn < firstExpiry)
+            {
+                (first, firstExpiry) = (key, token.ExpiresOn);
+            }
+        }
+
+        if (first is not null)
+        {
+            _tokens.TryRemove(first, out _);
         }
     }
 }

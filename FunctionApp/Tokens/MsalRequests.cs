@@ -51,7 +51,10 @@ public sealed class MsalRequests(ClientRegistration client, EntraThrottle thrott
             result.AccessToken,
             result.ExpiresOn,
             result.AuthenticationResultMetadata?.RefreshOn,
-            result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider ? TokenSource.IdentityProvider : TokenSource.Cache);
+            result.AuthenticationResultMetadata?.TokenSource == Microsoft.Identity.Client.TokenSource.IdentityProvider ? TokenSource.IdentityProvider : TokenSource.Cache)
+        {
+            RefreshStarted = result.AuthenticationResultMetadata?.CacheRefreshReason == CacheRefreshReason.ProactivelyRefreshed,
+        };
     }
 
     private void ExcludeScopes(OnBeforeTokenRequestData data)

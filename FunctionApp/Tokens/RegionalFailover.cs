@@ -26,8 +26,7 @@ public sealed partial class RegionalFailover(
         var region = await regions.ResolveAsync(client.Options.AzureRegion, budget).ConfigureAwait(false);
         if (region.Name is { } name && Circuit.AllowRegional())
         {
-            using var timer = new CancellationTokenSource(_http.RegionalAttemptTimeout, time);
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(budget, timer.Token);
+            using var attempt = EntraAttempt.Start(_http.RegionalAttemptTimeout, time, budget);
             try
             {
                 var token = await requests.ForClientAsync(resource.Regional(name), scopes, claimsChallenge, forceRefresh, attempt.Token).ConfigureAwait(false);
@@ -42,10 +41,10 @@ public sealed partial class RegionalFailover(
 
                 return token;
             }
-            catch (Exception ex) when (!budget.IsCancellationRequested && EntraFailure.IsRegionalOutage(ex, timer.IsCancellationRequested))
+            catch (Exception ex) when (!budget.IsCancellationRequested && EntraFailure.IsRegionalOutage(ex, attempt.TimedOut))
             {
                 Circuit.RecordFailure();
-                LogFailover(client.Logger, client.Name, name, timer.IsCancellationRequested ? "timeout" : ex is MsalServiceException { StatusCode: > 0 } service ? $"HTTP {service.StatusCode}" : ex.GetType().Name);
+                LogFailover(client.Logger, client.Name, name, attempt.TimedOut ? "timeout" : ex is MsalServiceException { StatusCode: > 0 } service ? $"HTTP {service.StatusCode}" : ex.GetType().Name);
             }
             catch (MsalServiceException ex) when (ex.StatusCode is >= 400 and < 500)
             {
@@ -61,8 +60,7 @@ public sealed partial class RegionalFailover(
             }
         }
 
-        using var globalTimer = new CancellationTokenSource(_http.AttemptTimeout, time);
-        using var globalAttempt = CancellationTokenSource.CreateLinkedTokenSource(budget, globalTimer.Token);
+        using var globalAttempt = EntraAttempt.Start(_http.AttemptTimeout, time, budget);
         return await requests.ForClientAsync(resource.Global, scopes, claimsChallenge, forceRefresh, globalAttempt.Token).ConfigureAwait(false);
     }
 

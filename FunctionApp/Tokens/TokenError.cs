@@ -22,6 +22,17 @@ public sealed record TokenError(
     public static TokenError InvalidRequest(string description) =>
         new(TokenErrorKind.InvalidRequest, "invalid_request", description);
 
-    public static TokenError UnknownClient(string client) =>
-        new(TokenErrorKind.UnknownClient, "invalid_client", $"No client named '{client}' is configured.");
+    /// <summary>
+    /// Says how to configure the client, because a first run (the sample settings configure none)
+    /// lands here: the settings a client needs, named as an operator writes them.
+    /// </summary>
+    public static TokenError UnknownClient(string client)
+    {
+        var prefix = ClientName.IsValid(client) ? $"Clients__{client}__" : "Clients__{name}__";
+        return new(
+            TokenErrorKind.UnknownClient,
+            "invalid_client",
+            $"No client named '{client}' is configured. Configure it with {prefix}ClientId, {prefix}Authority and one credential: " +
+            $"{prefix}Certificate__KeyVaultUri with {prefix}Certificate__Name, {prefix}Certificate__Path, or {prefix}ClientSecret.");
+    }
 }
