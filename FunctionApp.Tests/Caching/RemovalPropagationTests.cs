@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using TokenFunctions.Caching;
 using TokenFunctions.Tests.Rig;
 using TokenFunctions.Tokens;
 using Xunit;
@@ -101,6 +103,50 @@ public sealed class RemovalPropagationTests(AzuriteFixture azurite) : IAsyncLife
         await TokenAsync(app);
         Assert.Equal(before + 1, app.Requests.Entries.Count);
         Assert.Equal(1, _scenario.Entra.TokenCalls());
+    }
+
+    [Fact]
+    public async Task An_instance_that_cannot_read_the_table_does_not_serve_what_a_removal_it_missed_removed()
+    {
+        var tableDown = new FailingWhenDown();
+        await using var a = _scenario.StartProcess(_time);
+        await using var b = _scenario.StartProcess(_time, services =>
+            services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(() => tableDown));
+        var removed = await TokenAsync(b);
+
+        Assert.Equal(204, (await a.DeleteTokensAsync(EntraScenario.Client)).Status);
+        tableDown.Down = true;
+        _time.Advance(Propagation + TimeSpan.FromSeconds(1));
+
+        Assert.NotEqual(removed, await TokenAsync(b));
+    }
+
+    [Fact]
+    public async Task A_write_that_lands_after_the_removal_listed_the_partition_is_taken_back()
+    {
+        var hold = HoldFirstRequest.EntityInsert();
+        await using var a = _scenario.StartProcess(_time);
+        await using var c = _scenario.StartProcess(_time, services =>
+            services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(() => hold));
+
+        var inFlight = c.Client(EntraScenario.Client).AcquireTokenForClientAsync(Scopes, null, CancellationToken.None).AsTask();
+        await hold.Arrived; // checked the removal record, about to insert the row
+        Assert.Equal(204, (await a.DeleteTokensAsync(EntraScenario.Client)).Status);
+        hold.Release();
+        var removed = (await inFlight).Token!.Value;
+        _time.Advance(Propagation + TimeSpan.FromSeconds(1));
+
+        await using var fresh = _scenario.StartProcess(_time);
+        Assert.NotEqual(removed, await TokenAsync(fresh));
+    }
+
+    /// <summary>Answers 503 for every Table request while the test says the Table is down.</summary>
+    private sealed class FailingWhenDown : DelegatingHandler
+    {
+        public volatile bool Down;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Down ? Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable) { RequestMessage = request }) : base.SendAsync(request, cancellationToken);
     }
 
     private static async Task<string> TokenAsync(AppProcess app)

@@ -11,7 +11,15 @@ public sealed class EntraAttemptTimeoutHandler : DelegatingHandler
     {
         using var exchange = EntraAttempt.TimeExchange();
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-        return response;
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 }

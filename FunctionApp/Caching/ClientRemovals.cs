@@ -33,6 +33,13 @@ public sealed class ClientRemovals
         _checkedUntilTicks = time.GetUtcNow().Add(_interval).UtcTicks;
     }
 
+    /// <summary>
+    /// The last check could not read the record: a removal may have happened unseen, so memory must go
+    /// (one Entra call per key and interval while the Table cannot be read — the price of never
+    /// serving a removed token).
+    /// </summary>
+    public bool Unknown { get; private set; }
+
     /// <summary>The latest removal generation this instance knows of (0: never removed).</summary>
     public long Current => Interlocked.Read(ref _current);
 
@@ -79,18 +86,23 @@ public sealed class ClientRemovals
         try
         {
             await Task.Yield();
+
+            // What the read says holds from when it was sent, not from when it came back.
+            var asked = _time.GetUtcNow();
             try
             {
                 await ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                Unknown = false;
             }
             catch (TokenCacheUnavailableException)
             {
-                // Nothing learnt; the next interval asks again.
+                // A removal this instance cannot learn of may have happened: what it holds is not to be
+                // trusted, and is forgotten (see Unknown); tokens it gets from now on are newer than
+                // any removal it missed.
+                Unknown = true;
             }
-            finally
-            {
-                Interlocked.Exchange(ref _checkedUntilTicks, _time.GetUtcNow().Add(_interval).UtcTicks);
-            }
+
+            Interlocked.Exchange(ref _checkedUntilTicks, asked.Add(_interval).UtcTicks);
         }
         finally
         {

@@ -149,6 +149,7 @@ public sealed partial class TableCacheBinding
             {
                 _etag = etag;
                 _current = true;
+                await TakeBackIfRemovedAsync(etag, args.CancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -184,6 +185,18 @@ public sealed partial class TableCacheBinding
         }
 
         _current = false;
+    }
+
+    // A removal may have been recorded between the check before the write and the write itself, and
+    // listed the partition before this row landed: read the record again, and take the row back if so.
+    private async Task TakeBackIfRemovedAsync(ETag written, CancellationToken cancellationToken)
+    {
+        if (_removals is not null && await _removals.ReadAsync(cancellationToken).ConfigureAwait(false) > _generation)
+        {
+            await _table.TryDeleteAsync(_key, written, cancellationToken).ConfigureAwait(false);
+            LogWriteAbandoned(_logger, _table.TableName);
+            _current = false;
+        }
     }
 
     // Written before a removal this instance knows of (its writer's acquisition was already under way).

@@ -53,6 +53,10 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
         return table.TryWriteAsync("write", entity, ifMatch, cancellationToken);
     }
 
+    /// <summary>Takes back an entry this instance wrote, if no one has written it since.</summary>
+    public Task TryDeleteAsync(CacheEntryKey key, ETag written, CancellationToken cancellationToken) =>
+        table.TryDeleteAsync("delete", key.PartitionKey, key.RowKey, written, cancellationToken);
+
     /// <summary>Deletes every entry of one Table partition (all app tokens of one client).</summary>
     public Task<int> DeletePartitionAsync(string partitionKey, CancellationToken cancellationToken) =>
         table.DeleteWhereAsync("delete", TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}"), int.MaxValue, ifUnchanged: false, cancellationToken);

@@ -22,7 +22,7 @@ public sealed record AccessToken(
     public bool RefreshStarted { get; init; }
 
     /// <summary>The same token, reported as served from a cache.</summary>
-    public AccessToken FromCache() => Source == TokenSource.Cache ? this : this with { Source = TokenSource.Cache };
+    public AccessToken FromCache() => Source == TokenSource.Cache && !RefreshStarted ? this : this with { Source = TokenSource.Cache, RefreshStarted = false };
 
     // The token value is a credential: keep it out of every ToString, debugger view and log.
     public override string ToString() => $"{TokenType} token expiring {ExpiresOn:O} ({Source})";

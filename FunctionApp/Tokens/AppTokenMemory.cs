@@ -19,6 +19,24 @@ public sealed class AppTokenMemory(FrontCache front, ClientResources resources, 
     /// <summary>The removal generation acquisitions start under now.</summary>
     public long Generation => removals.Current;
 
+    /// <summary>
+    /// Remembers a token acquired under <paramref name="generation"/>, unless a removal has come since:
+    /// checked again after the write, as a removal may forget everything between the two.
+    /// </summary>
+    public void Remember(string key, AccessToken token, long generation, DateTimeOffset now)
+    {
+        if (removals.Current != generation)
+        {
+            return;
+        }
+
+        front.Remember(key, token, now);
+        if (removals.Current != generation)
+        {
+            front.Remove(key);
+        }
+    }
+
     /// <summary>Memory may be served without asking the Table.</summary>
     public bool IsCurrent => removals.IsCurrent && Volatile.Read(ref _generation) == removals.Current;
 
@@ -30,7 +48,7 @@ public sealed class AppTokenMemory(FrontCache front, ClientResources resources, 
             await removals.CheckAsync().ConfigureAwait(false);
         }
 
-        if (removals.Current > Volatile.Read(ref _generation))
+        if (removals.Unknown || removals.Current > Volatile.Read(ref _generation))
         {
             Forget();
         }

@@ -17,15 +17,25 @@ public sealed class ClaimsChallengeLimit(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _recent = new(StringComparer.Ordinal);
 
+    /// <summary>The answer past the limit: 429 with <c>Retry-After</c>.</summary>
+    public static TokenError Refusal(string client, TimeSpan wait) =>
+        new(TokenErrorKind.Throttled, "temporarily_unavailable",
+            $"Client '{client}' sent Entra {PerMinute} claims challenges for this resource within a minute; retry after the indicated time.")
+        {
+            RetryAfter = wait,
+        };
+
     /// <summary>Null when a challenge for <paramref name="resource"/> may go to Entra now (and counts it); else how long to wait.</summary>
     public TimeSpan? TryTake(string resource)
     {
-        if (_recent.Count >= MaxResources && !_recent.ContainsKey(resource))
+        var now = time.GetUtcNow();
+        if (_recent.Count >= MaxResources && !_recent.ContainsKey(resource) && !MakeRoom(now))
         {
-            _recent.Clear();
+            // Every tracked resource had a challenge within the minute: a new one waits its turn, rather
+            // than the counts of the others being forgotten to make room for it.
+            return Window;
         }
 
-        var now = time.GetUtcNow();
         var recent = _recent.GetOrAdd(resource, _ => new Queue<DateTimeOffset>());
         lock (recent)
         {
@@ -42,5 +52,24 @@ public sealed class ClaimsChallengeLimit(TimeProvider time)
             recent.Enqueue(now);
             return null;
         }
+    }
+
+    private bool MakeRoom(DateTimeOffset now)
+    {
+        foreach (var (resource, recent) in _recent)
+        {
+            bool idle;
+            lock (recent)
+            {
+                idle = recent.Count == 0 || recent.Last() <= now - Window;
+            }
+
+            if (idle)
+            {
+                _recent.TryRemove(resource, out _);
+            }
+        }
+
+        return _recent.Count < MaxResources;
     }
 }

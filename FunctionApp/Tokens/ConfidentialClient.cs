@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Identity.Client;
 using TokenFunctions.Authorities;
@@ -54,7 +55,7 @@ public sealed partial class ConfidentialClient
         _scopes = ScopeRules.For(client.Options);
         _flights = new SingleFlight<TokenResult>(_scopes.Comparer);
         _claimsChallenges = new ClaimsChallengeLimit(time);
-        _onBehalfOf = new OnBehalfOfFlow(client, _scopes, applications, requests, policy, _telemetry, time);
+        _onBehalfOf = new OnBehalfOfFlow(client, _scopes, applications, requests, policy, _telemetry, _claimsChallenges, time);
         _memory = new AppTokenMemory(
             new FrontCache(_scopes.Comparer, tracksLifetimes: true), new ClientResources(client, _scopes, applications, removals), removals);
     }
@@ -118,17 +119,21 @@ public sealed partial class ConfidentialClient
 
         return await _telemetry.ObserveAsync(TokenRequestTelemetry.ClientCredentials, scopes, () => claimsChallenge is not null
             // Identical challenges arriving together share one Entra call too; each new one still bypasses the cache.
-            ? _flights.RunAsync(key + "\nclaims\n" + claimsChallenge, () => AcquireChallengedAsync(key, scopes, claimsChallenge), cancellationToken)
-            : _flights.RunAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, TimeSpan.Zero), cancellationToken)).ConfigureAwait(false);
+            ? _flights.RunAsync(FlightKey(key) + "\nclaims\n" + claimsChallenge, () => AcquireChallengedAsync(key, scopes, claimsChallenge), cancellationToken)
+            : _flights.RunAsync(FlightKey(key), () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, TimeSpan.Zero), cancellationToken)).ConfigureAwait(false);
+    }
+
+    // Keyed by the removal generation too: a request that learnt of a removal never joins an
+    // acquisition that started before it. No allocation while the client was never removed.
+    private string FlightKey(string key)
+    {
+        var generation = _memory.Generation;
+        return generation == 0 ? key : generation.ToString(CultureInfo.InvariantCulture) + "\n" + key;
     }
 
     private Task<TokenResult> AcquireChallengedAsync(string key, IReadOnlyList<string> scopes, string claimsChallenge) =>
         _claimsChallenges.TryTake(_scopes.PartitionOf(scopes)) is { } wait
-            ? Task.FromResult<TokenResult>(new TokenError(TokenErrorKind.Throttled, "temporarily_unavailable",
-                $"Client '{Name}' sent Entra {ClaimsChallengeLimit.PerMinute} claims challenges for this resource within a minute; retry after the indicated time.")
-            {
-                RetryAfter = wait,
-            })
+            ? Task.FromResult<TokenResult>(ClaimsChallengeLimit.Refusal(Name, wait))
             : AcquireFromMsalAsync(key, scopes, claimsChallenge, TimeSpan.Zero);
 
     /// <summary>
@@ -146,7 +151,7 @@ public sealed partial class ConfidentialClient
         }
 
         var lifeWanted = _memory.Front.LifetimeOf(key) is { } lifetime && lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
-        if (current.Token.Source == TokenSource.IdentityProvider)
+        if (current.Token.Source == TokenSource.IdentityProvider || current.Token.RefreshStarted)
         {
             return new PrewarmOutcome(PrewarmState.Refreshed, null);
         }
@@ -156,7 +161,7 @@ public sealed partial class ConfidentialClient
             return new PrewarmOutcome(PrewarmState.Fresh, null);
         }
 
-        var refreshed = await _flights.RunAsync(key, () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, lifeWanted), cancellationToken).ConfigureAwait(false);
+        var refreshed = await _flights.RunAsync(FlightKey(key), () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, lifeWanted), cancellationToken).ConfigureAwait(false);
         return refreshed switch
         {
             { Succeeded: false } => new PrewarmOutcome(PrewarmState.Failed, refreshed.Error),
@@ -193,7 +198,7 @@ public sealed partial class ConfidentialClient
             return new TokenError(
                 TokenErrorKind.DependencyUnavailable,
                 "temporarily_unavailable",
-                $"Client '{Name}': the removal could not be recorded in the token cache table, so other instances may still serve the tokens; retry.");
+                $"Client '{Name}': the removal could not be completed in the token cache table (recorded, or its entries deleted), so other instances may still serve the tokens; retry.");
         }
     }
 
@@ -218,10 +223,7 @@ public sealed partial class ConfidentialClient
         if (result.Succeeded)
         {
             _telemetry.CacheResult(result.Token.Source == TokenSource.IdentityProvider ? "miss" : resource.TableReads > tableReads ? "table" : "msal");
-            if (_memory.Generation == generation)
-            {
-                _memory.Front.Remember(key, result.Token, _time.GetUtcNow());
-            }
+            _memory.Remember(key, result.Token, generation, _time.GetUtcNow());
         }
 
         return result;
@@ -237,10 +239,11 @@ public sealed partial class ConfidentialClient
             return token;
         }
 
-        if (token.RefreshStarted && TokenFreshness.IsUsable(token, _time.GetUtcNow()))
+        if (token.RefreshStarted && TokenFreshness.IsUsable(token, _time.GetUtcNow()) && !_memory.Front.WasRefreshHeld(key))
         {
             // MSAL found it due on its own clock and is refreshing it in the background (into its memory
-            // and the Table): one refresh is enough. It is served meanwhile, and asked for again later.
+            // and the Table): one refresh is enough. It is served meanwhile, and asked for again later;
+            // if MSAL's refresh brought nothing by then, the core refreshes it, regional failover and all.
             _memory.Front.HoldRefresh(key, _time.GetUtcNow() + RefreshHoldBack);
             return token;
         }

@@ -33,6 +33,11 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
         }
 
         _tokens[key] = token.FromCache();
+        if (token.Source == TokenSource.IdentityProvider)
+        {
+            _refreshHeld.TryRemove(key, out _);
+        }
+
         if (tracksLifetimes && token.Source == TokenSource.IdentityProvider)
         {
             if (_lifetimes.Count >= Capacity && !_lifetimes.ContainsKey(key))
@@ -44,6 +49,12 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
             _lifetimes[key] = token.ExpiresOn - now;
         }
     }
+
+    /// <summary>Forgets the token of one key.</summary>
+    public void Remove(string key) => _tokens.TryRemove(key, out _);
+
+    /// <summary>Whether a refresh of <paramref name="key"/> was held back since its last token from Entra (held now or not).</summary>
+    public bool WasRefreshHeld(string key) => _refreshHeld.ContainsKey(key);
 
     /// <summary>The lifetime of the last token Entra issued for <paramref name="key"/>, when known.</summary>
     public TimeSpan? LifetimeOf(string key) => _lifetimes.TryGetValue(key, out var lifetime) ? lifetime : null;

@@ -44,7 +44,9 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
         var options = client.Options;
         var http = new MsalHttpClientFactory(httpClients, region is null ? EntraHttpOptions.ClientName : EntraHttpOptions.RegionalClientName);
         var builder = ConfidentialClientApplicationBuilder.Create(options.ClientId)
-            .WithHttpClientFactory(http)
+            // A regional 5xx fails over to the global endpoint at once; MSAL's own retry (a second after)
+            // would only spend the request budget on the same failing region.
+            .WithHttpClientFactory(http, retryOnceOn5xx: region is null)
             .WithLogging(new MsalLogBridge(loggers.CreateLogger($"TokenFunctions.Msal.{client.Name}")), options.EnablePiiLog)
             // Needed for the certificate provider overload, which lets MSAL ask for the
             // certificate only when it must call Entra (and again after a rotation).

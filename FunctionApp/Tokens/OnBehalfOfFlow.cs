@@ -16,6 +16,7 @@ public sealed class OnBehalfOfFlow(
     MsalRequests requests,
     AcquisitionPolicy policy,
     TokenRequestTelemetry telemetry,
+    ClaimsChallengeLimit claimsChallenges,
     TimeProvider time)
 {
     // Keys start with the assertion's hash, which is case-sensitive: ordinal, always.
@@ -43,7 +44,9 @@ public sealed class OnBehalfOfFlow(
     private Task<TokenResult> AcquireOnMissAsync(
         string key, string assertionHash, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
         telemetry.ObserveAsync(TokenRequestTelemetry.OnBehalfOf, scopes, () => claimsChallenge is not null
-            ? AcquireFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken)
+            ? claimsChallenges.TryTake("obo\n" + scopeRules.PartitionOf(scopes)) is { } wait
+                ? Task.FromResult<TokenResult>(ClaimsChallengeLimit.Refusal(client.Name, wait))
+                : AcquireFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken)
             : _flights.RunAsync(key, () => AcquireFromMsalAsync(key, assertionHash, userAssertion, scopes, null, CancellationToken.None), cancellationToken));
 
     private async Task<TokenResult> AcquireFromMsalAsync(
