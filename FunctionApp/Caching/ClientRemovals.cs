@@ -44,7 +44,10 @@ public sealed class ClientRemovals
     public long Current => Interlocked.Read(ref _current);
 
     /// <summary>Whether memory may be served without asking the Table: the last check is recent enough.</summary>
-    public bool IsCurrent => _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _checkedUntilTicks);
+    public bool IsCurrent => IsCurrentAt(_time.GetUtcNow());
+
+    /// <summary><see cref="IsCurrent"/> at a time the caller read already (the hot path reads the clock once).</summary>
+    public bool IsCurrentAt(DateTimeOffset now) => now.UtcTicks < Interlocked.Read(ref _checkedUntilTicks);
 
     /// <summary>
     /// Reads the record, one read shared by concurrent callers, and learns any removal this instance

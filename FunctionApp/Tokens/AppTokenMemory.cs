@@ -40,6 +40,9 @@ public sealed class AppTokenMemory(FrontCache front, ClientResources resources, 
     /// <summary>Memory may be served without asking the Table.</summary>
     public bool IsCurrent => removals.IsCurrent && Volatile.Read(ref _generation) == removals.Current;
 
+    /// <summary><see cref="IsCurrent"/> at a time the caller read already (the hot path reads the clock once).</summary>
+    public bool IsCurrentAt(DateTimeOffset now) => removals.IsCurrentAt(now) && Volatile.Read(ref _generation) == removals.Current;
+
     /// <summary>Checks the removal record when due, and forgets everything a removal was meant for.</summary>
     public async Task RefreshAsync()
     {

@@ -87,7 +87,8 @@ public sealed partial class ConfidentialClient
         ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
 
         var key = _scopes.Key(scopes);
-        if (claimsChallenge is null && _memory.IsCurrent && _memory.Front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, _time.GetUtcNow()))
+        if (claimsChallenge is null && _memory.Front.TryGet(key, out var ready) && _time.GetUtcNow() is var now &&
+            _memory.IsCurrentAt(now) && TokenFreshness.IsServable(ready, now))
         {
             // The hot path: a lookup, two counter increments, and an activity only when someone listens.
             _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
