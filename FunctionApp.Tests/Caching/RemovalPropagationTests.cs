@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using TokenFunctions.Caching;
 using TokenFunctions.Tests.Rig;
@@ -138,6 +139,33 @@ public sealed class RemovalPropagationTests(AzuriteFixture azurite) : IAsyncLife
 
         await using var fresh = _scenario.StartProcess(_time);
         Assert.NotEqual(removed, await TokenAsync(fresh));
+    }
+
+    [Fact]
+    public async Task Two_removals_at_once_never_leave_the_lower_generation_behind()
+    {
+        var holdRecordWrite = new HoldFirstRequest(r =>
+            r.Method == HttpMethod.Put && r.RequestUri!.AbsolutePath.Contains("RowKey='removal-", StringComparison.Ordinal));
+        _scenario.Settings["TokenCache__OperationTimeout"] = "00:00:30"; // the held write outlives the 10 s below
+        await using var a = _scenario.StartProcess(_time);
+        await using var b = _scenario.StartProcess(_time, services =>
+            services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(() => holdRecordWrite));
+        Assert.Equal(204, (await a.DeleteTokensAsync(EntraScenario.Client)).Status);
+
+        var slowRemoval = b.DeleteTokensAsync(EntraScenario.Client); // read the record, computed its generation, held
+        await holdRecordWrite.Arrived;
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(204, (await a.DeleteTokensAsync(EntraScenario.Client)).Status);
+        var secondRemoval = _time.GetUtcNow().UtcTicks;
+        holdRecordWrite.Release();
+        Assert.Equal(204, (await slowRemoval).Status);
+
+        var removals = new ClientRemovals(
+            a.Services.GetRequiredService<BrokerRecords>(),
+            CacheKeys.AppTokenPartition(EntraScenario.Client, _scenario.ClientId, _scenario.Tenant),
+            a.Services.GetRequiredService<IOptions<TokenCacheOptions>>(),
+            _time);
+        Assert.True(await removals.ReadAsync(CancellationToken.None) > secondRemoval);
     }
 
     /// <summary>Answers 503 for every Table request while the test says the Table is down.</summary>

@@ -24,6 +24,20 @@ public sealed class BrokerRecords(BrokerTable table, CacheEntryCipher cipher)
         return entity is null ? null : SealedEntity.TryOpen(cipher, entity, key);
     }
 
+    /// <summary>A sealed record's payload (null as above) and the ETag to write over it with (null: there is none).</summary>
+    public async Task<(byte[]? Payload, Azure.ETag? ETag)> ReadSealedForUpdateAsync(CacheEntryKey key, CancellationToken cancellationToken)
+    {
+        var entity = await table.ReadAsync("read_record", key.PartitionKey, key.RowKey, cancellationToken).ConfigureAwait(false);
+        return entity is null ? (null, null) : (SealedEntity.TryOpen(cipher, entity, key), entity.ETag);
+    }
+
+    /// <summary>
+    /// Seals and writes a record only if it is still as read (<paramref name="ifMatch"/>; null: only if
+    /// there is none yet). False when another writer got there first.
+    /// </summary>
+    public async Task<bool> TryWriteSealedAsync(CacheEntryKey key, byte[] payload, Azure.ETag? ifMatch, CancellationToken cancellationToken) =>
+        await table.TryWriteAsync("write_record", SealedEntity.Create(cipher, key, payload, expiresOn: null), ifMatch, cancellationToken).ConfigureAwait(false) is not null;
+
     /// <summary>Seals and writes a record (last writer wins: a record holds no tokens).</summary>
     /// <param name="expiresOn">When the sweep may delete it; null: never.</param>
     public Task WriteSealedAsync(CacheEntryKey key, byte[] payload, DateTimeOffset? expiresOn, CancellationToken cancellationToken) =>

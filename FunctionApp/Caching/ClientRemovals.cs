@@ -12,6 +12,8 @@ namespace TokenFunctions.Caching;
 /// </summary>
 public sealed class ClientRemovals
 {
+    private const int MaxWriteAttempts = 5;
+
     private readonly BrokerRecords _records;
     private readonly CacheEntryKey _record;
     private readonly TimeSpan _interval;
@@ -74,11 +76,27 @@ public sealed class ClientRemovals
     /// <summary>Records a removal and returns its generation (throws <see cref="TokenCacheUnavailableException"/>).</summary>
     public async Task<long> RemoveAsync(CancellationToken cancellationToken)
     {
-        var recorded = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        // Conditional on the record as read, so that two removals at once never leave the lower
+        // generation behind (which would let tokens acquired between them be written back).
+        long generation;
+        for (var attempt = 1; ; attempt++)
+        {
+            var (payload, etag) = await _records.ReadSealedForUpdateAsync(_record, cancellationToken).ConfigureAwait(false);
+            var recorded = Math.Max(payload is { Length: 8 } ? BitConverter.ToInt64(payload) : 0, Current);
 
-        // Later than every removal before it, whichever instance's clock recorded those.
-        var generation = Math.Max(_time.GetUtcNow().UtcTicks, recorded + 1);
-        await _records.WriteSealedAsync(_record, BitConverter.GetBytes(generation), expiresOn: null, cancellationToken).ConfigureAwait(false);
+            // Later than every removal before it, whichever instance's clock recorded those.
+            generation = Math.Max(_time.GetUtcNow().UtcTicks, recorded + 1);
+            if (await _records.TryWriteSealedAsync(_record, BitConverter.GetBytes(generation), etag, cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            if (attempt == MaxWriteAttempts)
+            {
+                throw new TokenCacheUnavailableException("The removal record kept changing under concurrent removals.");
+            }
+        }
+
         Learn(generation);
         Interlocked.Exchange(ref _checkedUntilTicks, _time.GetUtcNow().Add(_interval).UtcTicks);
         return generation;
