@@ -16,5 +16,8 @@ public sealed record ClientRegistration(string Name, ConfidentialClientOptions O
     public string Tenant { get; } = AuthorityTenant.Of(Options.Authority ?? Options.OidcAuthority!);
 
     /// <summary>The Table partition of the client's app tokens.</summary>
-    public string AppTokenPartition { get; } = CacheKeys.AppTokenPartition(Name, Options.ClientId, AuthorityTenant.Of(Options.Authority ?? Options.OidcAuthority!));
+    public string AppTokenPartition => CacheKeys.AppTokenPartition(Name, Options.ClientId, Tenant);
+
+    /// <summary>How this client's provider compares scopes (Entra's rules, or exact for an OIDC authority).</summary>
+    public ScopeRules Scopes { get; } = ScopeRules.For(Options);
 }

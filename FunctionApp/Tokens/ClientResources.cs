@@ -9,16 +9,16 @@ namespace TokenFunctions.Tokens;
 /// <see cref="ScopeRules"/>), each bound to its own row of the client's Table partition. Bounded: past
 /// <see cref="Capacity"/> resources it starts over — the applications go, their tokens stay in the Table.
 /// </summary>
-public sealed class ClientResources(ClientRegistration client, ScopeRules scopes, MsalApplicationFactory applications, ClientRemovals removals)
+public sealed class ClientResources(ClientRegistration client, MsalApplicationFactory applications, ClientRemovals removals)
 {
     public const int Capacity = 256;
 
-    private readonly ConcurrentDictionary<string, ResourceApplications> _resources = new(scopes.Comparer);
+    private readonly ConcurrentDictionary<string, ResourceApplications> _resources = new(client.Scopes.Comparer);
 
     /// <summary>The applications that serve a request for <paramref name="requested"/>.</summary>
     public ResourceApplications For(IReadOnlyList<string> requested)
     {
-        var resource = scopes.PartitionOf(requested);
+        var resource = client.Scopes.PartitionOf(requested);
         if (_resources.TryGetValue(resource, out var existing))
         {
             return existing;
@@ -29,7 +29,7 @@ public sealed class ClientResources(ClientRegistration client, ScopeRules scopes
             _resources.Clear();
         }
 
-        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(client.AppTokenPartition, scopes.RowOf(r)), removals));
+        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(client.AppTokenPartition, client.Scopes.RowOf(r)), removals));
     }
 
     public void Clear() => _resources.Clear();

@@ -52,12 +52,12 @@ public sealed partial class ConfidentialClient
         _table = table;
         _time = time;
         _telemetry = new TokenRequestTelemetry(client, telemetry, time);
-        _scopes = ScopeRules.For(client.Options);
+        _scopes = client.Scopes;
         _flights = new SingleFlight<TokenResult>(_scopes.Comparer);
         _claimsChallenges = new ClaimsChallengeLimit(time);
-        _onBehalfOf = new OnBehalfOfFlow(client, _scopes, applications, requests, policy, _telemetry, _claimsChallenges, time);
+        _onBehalfOf = new OnBehalfOfFlow(client, applications, requests, policy, _telemetry, _claimsChallenges, time);
         _memory = new AppTokenMemory(
-            new FrontCache(_scopes.Comparer, tracksLifetimes: true), new ClientResources(client, _scopes, applications, removals), removals);
+            new FrontCache(_scopes.Comparer, tracksLifetimes: true), new ClientResources(client, applications, removals), removals);
     }
 
     public string Name => _client.Name;

@@ -63,7 +63,7 @@ public sealed class MsalRequests(ClientRegistration client, EntraThrottle thrott
         if (excluded.Count > 0 && data.BodyParameters.TryGetValue("scope", out var scope))
         {
             data.BodyParameters["scope"] = string.Join(' ', scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                .Where(s => !excluded.Contains(s, ScopeRules.For(client.Options).Comparer)));
+                .Where(s => !excluded.Contains(s, client.Scopes.Comparer)));
         }
     }
 }

@@ -11,7 +11,6 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public sealed class OnBehalfOfFlow(
     ClientRegistration client,
-    ScopeRules scopeRules,
     MsalApplicationFactory applications,
     MsalRequests requests,
     AcquisitionPolicy policy,
@@ -31,7 +30,7 @@ public sealed class OnBehalfOfFlow(
         ArgumentOutOfRangeException.ThrowIfZero(scopes.Count);
 
         var assertionHash = UserAssertionJwt.Hash(userAssertion);
-        var key = assertionHash + "\n" + scopeRules.OrdinalKey(scopes);
+        var key = assertionHash + "\n" + client.Scopes.OrdinalKey(scopes);
         if (claimsChallenge is null && _front.TryGet(key, out var ready) && TokenFreshness.IsServable(ready, time.GetUtcNow()))
         {
             telemetry.FrontCacheHit(TokenRequestTelemetry.OnBehalfOf, scopes);
@@ -44,7 +43,7 @@ public sealed class OnBehalfOfFlow(
     private Task<TokenResult> AcquireOnMissAsync(
         string key, string assertionHash, string userAssertion, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken) =>
         telemetry.ObserveAsync(TokenRequestTelemetry.OnBehalfOf, scopes, () => claimsChallenge is not null
-            ? claimsChallenges.TryTake("obo\n" + scopeRules.PartitionOf(scopes)) is { } wait
+            ? claimsChallenges.TryTake("obo\n" + client.Scopes.PartitionOf(scopes)) is { } wait
                 ? Task.FromResult<TokenResult>(ClaimsChallengeLimit.Refusal(client.Name, wait))
                 : AcquireFromMsalAsync(key, assertionHash, userAssertion, scopes, claimsChallenge, cancellationToken)
             : _flights.RunAsync(key, () => AcquireFromMsalAsync(key, assertionHash, userAssertion, scopes, null, CancellationToken.None), cancellationToken));
@@ -59,7 +58,7 @@ public sealed class OnBehalfOfFlow(
         }
 
         var row = new CacheEntryKey(
-            CacheKeys.OnBehalfOfPartition(client.Name, client.Options.ClientId, client.Tenant, assertionHash), scopeRules.OnBehalfOfRow(scopes));
+            CacheKeys.OnBehalfOfPartition(client.Name, client.Options.ClientId, client.Tenant, assertionHash), client.Scopes.OnBehalfOfRow(scopes));
         var result = await policy.RunAsync(row, async ct =>
         {
             var msal = applications.ForUserAssertion(client, row, assertionExpiry);
