@@ -8,9 +8,11 @@ namespace TokenFunctions.Tokens;
 /// <summary>
 /// One configured app registration as every part of its client sees it: its name (the
 /// <c>{client}</c> of the routes), its settings, where its certificate comes from (null for a client
-/// secret), and the logger its lines go to.
+/// secret or an assertion source), the logger its lines go to, and where its client assertions come
+/// from when no private key is held in the worker (Key Vault signing, a managed identity).
 /// </summary>
-public sealed record ClientRegistration(string Name, ConfidentialClientOptions Options, ICertificateSource? Certificates, ILogger Logger)
+public sealed record ClientRegistration(
+    string Name, ConfidentialClientOptions Options, ICertificateSource? Certificates, ILogger Logger, IClientAssertionSource? Assertions = null)
 {
     /// <summary>The tenant segment of the authority, which keys the cache together with the client.</summary>
     public string Tenant { get; } = AuthorityTenant.Of(Options.Authority ?? Options.OidcAuthority!);

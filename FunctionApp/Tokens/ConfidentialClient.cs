@@ -68,7 +68,7 @@ public sealed partial class ConfidentialClient
     public ICertificateSource? CertificateSource => _client.Certificates;
 
     /// <summary>The state of this client's credential, for health: a secret is always ready.</summary>
-    public CredentialStatus CredentialStatus => _client.Certificates?.Status ?? CredentialStatus.Loaded;
+    public CredentialStatus CredentialStatus => _client.Certificates?.Status ?? _client.Assertions?.Status ?? CredentialStatus.Loaded;
 
     /// <summary>The client's region setting as health shows it: a region name, TryAutoDetect, or global.</summary>
     public string RegionSetting => string.IsNullOrWhiteSpace(_client.Options.AzureRegion) ? "global" : _client.Options.AzureRegion;

@@ -83,6 +83,12 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
 
     private ConfidentialClientApplicationBuilder WithCredential(ConfidentialClientApplicationBuilder builder, ClientRegistration client)
     {
+        if (client.Assertions is { } assertions)
+        {
+            return builder.WithClientAssertion((AssertionRequestOptions request) =>
+                assertions.GetAssertionAsync(request.TokenEndpoint, request.CancellationToken).AsTask());
+        }
+
         if (client.Certificates is not { } certificates)
         {
             return builder.WithClientSecret(client.Options.ClientSecret!);
