@@ -43,6 +43,17 @@ public sealed partial class AcquisitionPolicy(
 
                 return await acquire(budget.Token).ConfigureAwait(false);
             }
+            catch (MsalServiceException ex) when (client.Assertions is not null && EntraFailure.IsAssertionRejection(ex))
+            {
+                // The same for an assertion signed in the vault or issued to a managed identity: the
+                // source forgets what it reuses and says whether its credential changed.
+                if (!await client.Assertions.ReloadAfterRejectionAsync(budget.Token).ConfigureAwait(false))
+                {
+                    return AssertionRejected(ex, client.Assertions);
+                }
+
+                return await acquire(budget.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -79,6 +90,16 @@ public sealed partial class AcquisitionPolicy(
         return rejected with
         {
             Description = $"Entra rejected client '{client.Name}''s {certificates.Description} and no newer version is available; register the certificate on the app registration or upload a new version. Entra said: {rejected.Description}",
+        };
+    }
+
+    private TokenError AssertionRejected(MsalServiceException exception, IClientAssertionSource assertions)
+    {
+        var rejected = MsalErrorTranslator.Translate(exception, time);
+        LogCertificateRejected(client.Logger, client.Name, assertions.Description, rejected.CorrelationId);
+        return rejected with
+        {
+            Description = $"Entra rejected the client assertion of client '{client.Name}' ({assertions.Description}). Entra said: {rejected.Description}",
         };
     }
 

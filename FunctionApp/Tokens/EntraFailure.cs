@@ -40,9 +40,20 @@ public static class EntraFailure
         _ => false,
     };
 
+    /// <summary>
+    /// The AADSTS codes with which Entra refuses a client assertion the broker did not sign with a
+    /// downloaded certificate: the certificate ones, and a federated credential that does not match.
+    /// </summary>
+    private static readonly HashSet<long> AssertionRejections = [.. CertificateRejections, 70021, 700211, 700212, 700213];
+
+    /// <summary>Entra refused a client assertion from an <see cref="Credentials.IClientAssertionSource"/>.</summary>
+    public static bool IsAssertionRejection(Exception exception) => IsRejection(exception, AssertionRejections);
+
     /// <summary>Entra refused the client's certificate: a newer version in the vault may be the one it accepts.</summary>
-    public static bool IsCertificateRejection(Exception exception) =>
+    public static bool IsCertificateRejection(Exception exception) => IsRejection(exception, CertificateRejections);
+
+    private static bool IsRejection(Exception exception, HashSet<long> codes) =>
         exception is MsalServiceException { ErrorCode: "invalid_client" } service &&
-        (service.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var code) && CertificateRejections.Contains(code)) == true ||
-         CertificateRejections.Any(code => service.Message.Contains($"AADSTS{code}", StringComparison.Ordinal)));
+        (service.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var code) && codes.Contains(code)) == true ||
+         codes.Any(code => service.Message.Contains($"AADSTS{code}", StringComparison.Ordinal)));
 }
