@@ -20,8 +20,9 @@ builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<UnhandledExceptionMiddleware>();
 builder.Services
     .AddTokenBroker(builder.Configuration)
-    // The exporter is the host's alone: it sends telemetry off the machine, so no test composes it.
-    .AddApplicationInsightsWhenConfigured(builder.Configuration);
+    // The exporters are the host's alone: they send telemetry off the machine, so only the tests of
+    // the export itself compose them (against a loopback ingestion endpoint).
+    .AddFunctionsTelemetryExport(builder.Configuration);
 builder.Build().Run();
 
 namespace TokenFunctions

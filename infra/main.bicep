@@ -140,6 +140,17 @@ param authAllowedAudiences string[] = []
 @description('Further clients (configured in additionalAppSettings) with ManagedIdentityCallers: their managed-identity endpoints stay reachable when authEnabled.')
 param authManagedIdentityClients string[] = []
 
+@description('Switch on the alert rules (infra/monitoring/alerts.bicep; docs/operations.md has a runbook section for each). They are created disabled otherwise.')
+param alertsEnabled bool = false
+
+@description('E-mail address the alert rules notify; empty: their action group has no receiver.')
+param alertEmail string = ''
+
+@minValue(1)
+@maxValue(100)
+@description('Percent of failed calls to Entra (caller-caused errors left out, at least 20 calls in 15 minutes) above which its alert fires.')
+param alertEntraFailurePercent int = 10
+
 @description('Tags on every resource.')
 param tags object = {}
 
@@ -229,6 +240,37 @@ module monitoring 'core/monitoring.bicep' = {
     location: location
     tags: allTags
   }
+}
+
+module workbook 'monitoring/workbook.bicep' = {
+  name: 'workbook'
+  scope: resourceGroup
+  params: {
+    applicationInsightsName: names.applicationInsights
+    displayName: 'TokenFunctions (${environmentName})'
+    location: location
+    tags: allTags
+  }
+  dependsOn: [
+    monitoring
+  ]
+}
+
+module alerts 'monitoring/alerts.bicep' = {
+  name: 'alerts'
+  scope: resourceGroup
+  params: {
+    applicationInsightsName: names.applicationInsights
+    alertsEnabled: alertsEnabled
+    alertEmail: alertEmail
+    entraFailurePercentThreshold: alertEntraFailurePercent
+    namePrefix: 'alert-${resourceToken}'
+    location: location
+    tags: allTags
+  }
+  dependsOn: [
+    monitoring
+  ]
 }
 
 module roles 'app/roles.bicep' = {
@@ -399,3 +441,4 @@ output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_CLIENT_NAME string = clientName
 output AZURE_CLIENT_CERTIFICATE_NAME string = clientCertificate
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output AZURE_WORKBOOK_ID string = workbook.outputs.id

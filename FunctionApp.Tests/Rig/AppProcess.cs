@@ -47,9 +47,7 @@ public sealed class AppProcess : IAsyncDisposable
         TimeProvider? time = null,
         Action<IServiceCollection>? configure = null)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)))
-            .Build();
+        var configuration = ConfigurationOf(settings);
         var logs = new CapturedLogs();
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
@@ -70,6 +68,12 @@ public sealed class AppProcess : IAsyncDisposable
         provider.GetRequiredService<IStartupValidator>().Validate();
         return new AppProcess(provider, logs, journal);
     }
+
+    /// <summary>The configuration a process started with <paramref name="settings"/> reads.</summary>
+    public static IConfiguration ConfigurationOf(IReadOnlyDictionary<string, string?> settings) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)))
+            .Build();
 
     public Task<FunctionResponse> PostTokenAsync(string client, object body) =>
         PostTokenAsync(client, JsonSerializer.Serialize(body));

@@ -1,7 +1,9 @@
-using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Functions;
 
@@ -15,30 +17,13 @@ public static class FunctionsServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Application Insights, only when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set.</summary>
-    public static IServiceCollection AddApplicationInsightsWhenConfigured(this IServiceCollection services, IConfiguration configuration)
-    {
-        if (string.IsNullOrEmpty(configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
-        {
-            return services;
-        }
-
-        // The broker's volume is small (a line per Entra call, warnings, errors): keep every item
-        // rather than let adaptive sampling drop a failure an on-call engineer is looking for.
-        services
-            .AddApplicationInsightsTelemetryWorkerService(options => options.EnableAdaptiveSampling = false)
-            .ConfigureFunctionsApplicationInsights();
-
-        // The Application Insights provider adds a Warning-only rule of its own; host.json's levels apply instead.
-        services.Configure<LoggerFilterOptions>(options =>
-        {
-            var rule = options.Rules.FirstOrDefault(r =>
-                r.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
-            if (rule is not null)
-            {
-                options.Rules.Remove(rule);
-            }
-        });
-        return services;
-    }
+    /// <summary>
+    /// <see cref="TelemetryExport"/> as the Functions worker needs it: the worker's invocation activity
+    /// and resource attributes, and ASP.NET Core's request activity, so that the worker's telemetry joins
+    /// the host's (<c>"telemetryMode": "OpenTelemetry"</c> in host.json) in one trace.
+    /// </summary>
+    public static IServiceCollection AddFunctionsTelemetryExport(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddTelemetryExport(configuration, telemetry => telemetry
+            .UseFunctionsWorkerDefaults()
+            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()));
 }

@@ -56,7 +56,9 @@ public sealed class TokenTelemetry
 
     public void EntraCall(string client, string? region, string outcome, double milliseconds)
     {
-        var tags = new TagList { { "client", client }, { "endpoint", region is null ? "global" : "regional" }, { "region", region ?? "" }, { "outcome", outcome } };
+        // A global call's region reads "global", as on the activity and the log line, rather than an
+        // empty dimension value that Azure Monitor's charts and filters show as blank.
+        var tags = new TagList { { "client", client }, { "endpoint", region is null ? "global" : "regional" }, { "region", region ?? "global" }, { "outcome", outcome } };
         _entraCalls.Add(1, tags);
         _entraDuration.Record(milliseconds, tags);
     }
