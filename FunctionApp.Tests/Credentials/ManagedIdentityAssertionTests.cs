@@ -75,8 +75,8 @@ public sealed class ManagedIdentityAssertionTests(AzuriteFixture azurite)
         switch (refusal)
         {
             case "wrong audience":
-                scenario.Trust(scenario.Identity);
-                scenario.Entra.Settings[$"Clients__{EntraScenario.Client}__ManagedIdentityAssertion__Audience"] = "api://AzureADTokenExchangeUSGov";
+                // The federated credential names an audience of its own; the broker asks for the default.
+                scenario.Trust(scenario.Identity, audience: "api://orders-token-exchange");
                 break;
             case "unknown subject":
                 scenario.Trust(AssignedIdentity.CreateNew());
