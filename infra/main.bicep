@@ -442,3 +442,13 @@ output AZURE_CLIENT_NAME string = clientName
 output AZURE_CLIENT_CERTIFICATE_NAME string = clientCertificate
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_WORKBOOK_ID string = workbook.outputs.id
+
+// The federated identity credential with which an app registration trusts the app's identity
+// (docs/deploy.md, "Managed identity as the credential"): the identity's tokens are Entra's for the
+// deployment's tenant, their subject is its object (principal) id, and their audience is the token
+// exchange audience of this cloud.
+output AZURE_FEDERATED_CREDENTIAL_ISSUER string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+output AZURE_FEDERATED_CREDENTIAL_SUBJECT string = identity.outputs.principalId
+output AZURE_FEDERATED_CREDENTIAL_AUDIENCE string = environment().name == 'AzureUSGovernment'
+  ? 'api://AzureADTokenExchangeUSGov'
+  : environment().name == 'AzureChinaCloud' ? 'api://AzureADTokenExchangeChina' : 'api://AzureADTokenExchange'

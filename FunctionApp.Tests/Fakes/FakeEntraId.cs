@@ -43,7 +43,8 @@ public sealed class FakeEntraId : IAsyncDisposable
 
     /// <summary>
     /// The clock the test runs on. Lifetimes are issued relative to it, so that the expiry MSAL computes
-    /// (its real clock plus <c>expires_in</c>) is the expiry on the test's clock.
+    /// (its real clock plus <c>expires_in</c>) is the expiry on the test's clock. A federated
+    /// credential's token is judged valid or expired on it too.
     /// </summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 
@@ -67,6 +68,9 @@ public sealed class FakeEntraId : IAsyncDisposable
 
     /// <summary>Every access token issued, so tests can search logs and storage for them.</summary>
     public ConcurrentBag<string> IssuedTokens { get; } = [];
+
+    /// <summary>The apps' federated identity credentials, and the tokens Entra issues to managed identities.</summary>
+    public FederatedIdentityCredentials FederatedCredentials { get; } = new();
 
     public static async Task<FakeEntraId> StartAsync()
     {
@@ -108,6 +112,13 @@ public sealed class FakeEntraId : IAsyncDisposable
             _ => new RegisteredClient(clientId, [], null),
             (_, existing) => existing with { Certificates = [.. existing.Certificates.Where(c => c.Thumbprint != certificate.Thumbprint)] });
 
+    /// <summary>Trusts a federated identity credential on an app (registering the app if it has no other credential).</summary>
+    public void RegisterFederatedCredential(string clientId, FederatedCredential credential)
+    {
+        _clients.TryAdd(clientId, new RegisteredClient(clientId, [], null));
+        FederatedCredentials.Register(clientId, credential);
+    }
+
     /// <summary>Registers an app with a client secret.</summary>
     public void RegisterClient(string clientId, string secret) => _clients[clientId] = new RegisteredClient(clientId, [], secret);
 
@@ -124,7 +135,11 @@ public sealed class FakeEntraId : IAsyncDisposable
     /// <summary>All calls of any kind, by "METHOD host path".</summary>
     public IReadOnlyDictionary<string, int> Calls => _calls;
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        FederatedCredentials.Dispose();
+    }
 
     private void MapEndpoints()
     {
@@ -214,7 +229,7 @@ public sealed class FakeEntraId : IAsyncDisposable
         };
     }
 
-    private static FakeResponse? CredentialProblem(RegisteredClient client, ReceivedTokenRequest request)
+    private FakeResponse? CredentialProblem(RegisteredClient client, ReceivedTokenRequest request)
     {
         if (client.Secret is not null)
         {
@@ -227,6 +242,12 @@ public sealed class FakeEntraId : IAsyncDisposable
             request.Assertion is not { } assertion)
         {
             return InvalidClient(700025, "AADSTS700025: Client is confidential but no client credential was presented.");
+        }
+
+        if (assertion.Claim("iss") != client.ClientId)
+        {
+            // Not an assertion the app signed itself: another issuer's token, trusted only as a federated credential.
+            return FederatedCredentials.Problem(client.ClientId, assertion, Time.GetUtcNow());
         }
 
         var certificate = client.Certificates.FirstOrDefault(c => Base64Url(SHA256.HashData(c.RawData)) == assertion.Header("x5t#S256"));

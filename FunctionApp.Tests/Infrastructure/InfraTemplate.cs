@@ -169,6 +169,7 @@ internal static partial class InfraTemplate
     public static JsonNode? ModuleOutput(string module, string output) => (module, output) switch
     {
         ("identity", "clientId") => StandIn.IdentityClientId,
+        ("identity", "principalId") => StandIn.IdentityPrincipalId,
         ("identity", "id") => "/subscriptions/s/resourceGroups/rg-test/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-test",
         ("storage", "name") => StandIn.StorageAccount,
         ("keyvault" or "vault", "uri") => StandIn.VaultUri,

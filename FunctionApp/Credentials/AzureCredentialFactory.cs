@@ -15,19 +15,30 @@ public static class AzureCredentialFactory
 
     public static TokenCredential Create(IConfiguration configuration, CredentialOptions options, IHttpClientFactory httpClients)
     {
-        var transport = new HttpClientTransport(httpClients.CreateClient(HttpClientName));
         if (HostingEnvironment.IsDevelopment(configuration))
         {
             return new DefaultAzureCredential(new DefaultAzureCredentialOptions
             {
-                Transport = transport,
+                Transport = new HttpClientTransport(httpClients.CreateClient(HttpClientName)),
                 ManagedIdentityClientId = options.ManagedIdentityClientId,
             });
         }
 
-        var identity = string.IsNullOrEmpty(options.ManagedIdentityClientId)
+        return ManagedIdentity(options.ManagedIdentityClientId, httpClients);
+    }
+
+    /// <summary>
+    /// The app's managed identity (user-assigned when <paramref name="clientId"/> names one) over the
+    /// shared transport: the platform's protocol (on App Service and Functions, <c>IDENTITY_ENDPOINT</c>
+    /// with <c>IDENTITY_HEADER</c>) as Azure.Identity speaks it, with its token cache.
+    /// </summary>
+    public static ManagedIdentityCredential ManagedIdentity(string? clientId, IHttpClientFactory httpClients, Action<RetryOptions>? retry = null)
+    {
+        var identity = string.IsNullOrEmpty(clientId)
             ? ManagedIdentityId.SystemAssigned
-            : ManagedIdentityId.FromUserAssignedClientId(options.ManagedIdentityClientId);
-        return new ManagedIdentityCredential(new ManagedIdentityCredentialOptions(identity) { Transport = transport });
+            : ManagedIdentityId.FromUserAssignedClientId(clientId);
+        var options = new ManagedIdentityCredentialOptions(identity) { Transport = new HttpClientTransport(httpClients.CreateClient(HttpClientName)) };
+        retry?.Invoke(options.Retry);
+        return new ManagedIdentityCredential(options);
     }
 }

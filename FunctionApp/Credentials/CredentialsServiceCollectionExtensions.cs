@@ -10,7 +10,7 @@ public static class CredentialsServiceCollectionExtensions
 {
     /// <summary>
     /// The broker's own Azure identity (the one <see cref="TokenCredential"/> for Key Vault and the
-    /// Table) and the factory of each client's certificate source.
+    /// Table) and the factories of each client's certificate source and managed-identity assertion.
     /// </summary>
     public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,6 +26,7 @@ public static class CredentialsServiceCollectionExtensions
         services.TryAddSingleton(sp => AzureCredentialFactory.Create(
             configuration, sp.GetRequiredService<IOptions<CredentialOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>()));
         services.AddSingleton<CertificateSourceFactory>();
+        services.AddSingleton<ManagedIdentityAssertionFactory>();
         return services;
     }
 }

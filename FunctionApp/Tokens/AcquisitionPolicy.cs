@@ -99,6 +99,8 @@ public sealed partial class AcquisitionPolicy(
         LogCertificateRejected(client.Logger, client.Name, assertions.Description, rejected.CorrelationId);
         return rejected with
         {
+            // The broker's credential, whatever status Entra gave it (AADSTS70021 comes as a 400).
+            Kind = TokenErrorKind.UpstreamFailure,
             Description = $"Entra rejected the client assertion of client '{client.Name}' ({assertions.Description}). Entra said: {rejected.Description}",
         };
     }

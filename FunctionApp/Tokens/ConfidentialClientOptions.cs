@@ -27,6 +27,9 @@ public sealed class ConfidentialClientOptions
 
     public string? ClientSecret { get; set; }
 
+    /// <summary>The app's managed identity as a federated credential of the app registration (<c>ManagedIdentityAssertion__Enabled</c>).</summary>
+    public ManagedIdentityAssertionOptions? ManagedIdentityAssertion { get; set; }
+
     /// <summary>Extra claims signed into the client assertion (<c>ClientClaims__{claim}</c>), merged over MSAL's own.</summary>
     public Dictionary<string, string> ClientClaims { get; set; } = new(StringComparer.Ordinal);
 

@@ -16,12 +16,14 @@ public sealed class ConfidentialClients : IDisposable
 {
     private readonly Dictionary<string, ConfidentialClient> _clients = new(StringComparer.OrdinalIgnoreCase);
 
-    public ConfidentialClients(IOptions<TokenCoreOptions> options, CertificateSourceFactory certificates, ILoggerFactory loggers, IServiceProvider services)
+    public ConfidentialClients(
+        IOptions<TokenCoreOptions> options, CertificateSourceFactory certificates, ManagedIdentityAssertionFactory identityAssertions, ILoggerFactory loggers, IServiceProvider services)
     {
         foreach (var (name, settings) in options.Value.Clients)
         {
             var client = new ClientRegistration(
-                name, settings, certificates.Create(name, settings.Certificate), loggers.CreateLogger($"TokenFunctions.Clients.{name}"));
+                name, settings, certificates.Create(name, settings.Certificate), loggers.CreateLogger($"TokenFunctions.Clients.{name}"),
+                identityAssertions.Create(name, settings.ManagedIdentityAssertion, settings.Authority));
 
             // The client's own parts get the registration; everything shared comes from the container.
             var requests = ActivatorUtilities.CreateInstance<MsalRequests>(services, client);

@@ -44,16 +44,26 @@ public static class EntraFailure
     /// The AADSTS codes with which Entra refuses a client assertion the broker did not sign with a
     /// downloaded certificate: the certificate ones, and a federated credential that does not match.
     /// </summary>
-    private static readonly HashSet<long> AssertionRejections = [.. CertificateRejections, 70021, 700211, 700212, 700213];
+    private static readonly HashSet<long> AssertionRejections = [.. CertificateRejections, NoMatchingFederatedCredential, 700211, 700212, 700213];
 
-    /// <summary>Entra refused a client assertion from an <see cref="Credentials.IClientAssertionSource"/>.</summary>
-    public static bool IsAssertionRejection(Exception exception) => IsRejection(exception, AssertionRejections);
+    private const long NoMatchingFederatedCredential = 70021;
+
+    /// <summary>
+    /// Entra refused a client assertion from an <see cref="Credentials.IClientAssertionSource"/>. When no
+    /// federated credential of the app matches at all (AADSTS70021), Entra says so as a 400
+    /// <c>invalid_request</c> rather than <c>invalid_client</c>: still the broker's credential, not the caller's request.
+    /// </summary>
+    public static bool IsAssertionRejection(Exception exception) =>
+        IsRejection(exception, AssertionRejections) ||
+        exception is MsalServiceException { ErrorCode: "invalid_request" } service && HasCode(service, NoMatchingFederatedCredential);
 
     /// <summary>Entra refused the client's certificate: a newer version in the vault may be the one it accepts.</summary>
     public static bool IsCertificateRejection(Exception exception) => IsRejection(exception, CertificateRejections);
 
     private static bool IsRejection(Exception exception, HashSet<long> codes) =>
-        exception is MsalServiceException { ErrorCode: "invalid_client" } service &&
-        (service.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var code) && codes.Contains(code)) == true ||
-         codes.Any(code => service.Message.Contains($"AADSTS{code}", StringComparison.Ordinal)));
+        exception is MsalServiceException { ErrorCode: "invalid_client" } service && codes.Any(code => HasCode(service, code));
+
+    private static bool HasCode(MsalServiceException service, long code) =>
+        service.ErrorCodesForLogging?.Any(c => long.TryParse(c, out var logged) && logged == code) == true ||
+        service.Message.Contains($"AADSTS{code}:", StringComparison.Ordinal);
 }

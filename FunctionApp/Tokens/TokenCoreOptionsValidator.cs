@@ -50,9 +50,10 @@ public sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOption
         var hasVaultCertificate = !string.IsNullOrWhiteSpace(settings.Certificate?.KeyVaultUri) || !string.IsNullOrWhiteSpace(settings.Certificate?.Name);
         var hasFileCertificate = !string.IsNullOrWhiteSpace(settings.Certificate?.Path);
         var hasSecret = !string.IsNullOrWhiteSpace(settings.ClientSecret);
-        if ((hasVaultCertificate ? 1 : 0) + (hasFileCertificate ? 1 : 0) + (hasSecret ? 1 : 0) != 1)
+        var hasIdentityAssertion = settings.ManagedIdentityAssertion?.Enabled == true;
+        if ((hasVaultCertificate ? 1 : 0) + (hasFileCertificate ? 1 : 0) + (hasSecret ? 1 : 0) + (hasIdentityAssertion ? 1 : 0) != 1)
         {
-            failures.Add($"{prefix}: configure exactly one credential: {prefix}Certificate__KeyVaultUri with {prefix}Certificate__Name, {prefix}Certificate__Path, or {prefix}ClientSecret.");
+            failures.Add($"{prefix}: configure exactly one credential: {prefix}Certificate__KeyVaultUri with {prefix}Certificate__Name, {prefix}Certificate__Path, {prefix}ClientSecret, or {prefix}ManagedIdentityAssertion__Enabled=true.");
         }
         else if (hasVaultCertificate)
         {
@@ -71,6 +72,8 @@ public sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOption
         {
             failures.Add($"{prefix}ClientClaims need a certificate credential with an Entra Authority: with a client secret or an OidcAuthority MSAL signs no assertion to put them in.");
         }
+
+        failures.AddRange(settings.ManagedIdentityAssertion?.Problems(prefix, hasOidcAuthority, settings.ClientClaims.Count > 0) ?? []);
 
         foreach (var claim in settings.ClientClaims.Keys.Where(c => ReservedAssertionClaims.Contains(c)))
         {

@@ -33,6 +33,6 @@ public sealed record TokenError(
             TokenErrorKind.UnknownClient,
             "invalid_client",
             $"No client named '{client}' is configured. Configure it with {prefix}ClientId, {prefix}Authority and one credential: " +
-            $"{prefix}Certificate__KeyVaultUri with {prefix}Certificate__Name, {prefix}Certificate__Path, or {prefix}ClientSecret.");
+            $"{prefix}Certificate__KeyVaultUri with {prefix}Certificate__Name, {prefix}Certificate__Path, {prefix}ClientSecret, or {prefix}ManagedIdentityAssertion__Enabled=true.");
     }
 }
