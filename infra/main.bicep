@@ -40,6 +40,13 @@ param clientCertificateName string = ''
 @description('Send the x5c chain in the client assertion (subject name / issuer authentication).')
 param clientSendX5c bool = false
 
+@allowed([
+  'standard'
+  'premium'
+])
+@description('Pricing tier of the vault: premium for certificates whose key is in an HSM (key type RSA-HSM, docs/deploy.md step 4).')
+param keyVaultSku string = 'standard'
+
 @description('The first client\'s certificate signs its client assertions inside Key Vault (Certificate__SignInKeyVault): the app reads only its public part and never its private key, which may be non-exportable. Also grants the app\'s identity Key Vault Crypto User on the vault (further clients signing in Key Vault through additionalAppSettings rely on it too) and makes the certificate policy output (AZURE_CLIENT_CERTIFICATE_POLICY) non-exportable.')
 param clientSignInKeyVault bool = false
 
@@ -256,6 +263,7 @@ module vault 'core/keyvault.bicep' = {
     name: names.vault
     location: location
     tags: allTags
+    skuName: keyVaultSku
   }
 }
 

@@ -52,6 +52,27 @@ public sealed class KeyVaultSigningRotationTests(AzuriteFixture azurite) : IAsyn
     }
 
     [Fact]
+    public async Task A_disabled_newest_version_found_by_the_background_check_leaves_the_current_key_signing_and_health_loaded()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = _scenario.StartProcess(time);
+        var client = app.Client(EntraScenario.Client);
+        await client.AcquireTokenForClientAsync(Scopes, null, default);
+        using var next = _scenario.RotateCertificate();
+        Vault.SetEnabled(KeyVaultScenario.CertificateName, LatestVersion(), enabled: false);
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await Source(client).LastRefresh;
+        var health = await app.GetHealthAsync();
+        var response = await app.PostTokenAsync(EntraScenario.Client, new { scopes = AnotherScopes });
+
+        Assert.Equal("loaded", health.Json.GetProperty("clients").GetProperty(EntraScenario.Client).GetProperty("credential").GetString());
+        Assert.Equal(200, response.Status);
+        Assert.Equal(S256(_scenario.Entra.Certificate), SigningThumbprint(AppRequests[^1]));
+        Assert.Contains(app.Logs.Lines, l => l.EventId.Id == 3014);
+    }
+
+    [Fact]
     public async Task A_key_entra_refuses_gives_way_to_the_vaults_newer_version_and_the_request_is_retried_once()
     {
         await using var app = _scenario.StartProcess();

@@ -193,5 +193,37 @@ public sealed class KeyVaultSigningTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(0, Vault.SecretReads);
     }
 
+    [Fact]
+    public async Task No_signal_of_signing_in_key_vault_carries_an_assertion_or_a_signature()
+    {
+        Vault.AddVersion(KeyVaultScenario.CertificateName, _scenario.Entra.Certificate);
+        await using var app = _scenario.StartProcess();
+        using var root = new System.Diagnostics.Activity("signing hygiene").Start();
+        using var signals = new CapturedSignals(
+            Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<TokenFunctions.Telemetry.TokenTelemetry>(app.Services).Meter,
+            root.TraceId);
+
+        // A success, a refusal (no other version to switch to), and a vault that refuses to sign.
+        var responses = new List<FunctionResponse> { await app.PostTokenAsync(EntraScenario.Client, new { scopes = Scopes }) };
+        Entra.UnregisterCertificate(_scenario.Entra.ClientId, _scenario.Entra.Certificate);
+        responses.Add(await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://refused/.default" } }));
+        Vault.Fault = r => r.Path.Value!.EndsWith("/sign", StringComparison.Ordinal)
+            ? new FakeResponse(HttpStatusCode.Forbidden, new System.Text.Json.Nodes.JsonObject { ["error"] = new System.Text.Json.Nodes.JsonObject { ["code"] = "Forbidden", ["message"] = "Caller is not authorized." } })
+            : null;
+        responses.Add(await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://unsigned/.default" } }));
+
+        Assert.Equal([200, 502, 503], responses.Select(r => r.Status));
+        Assert.NotEmpty(signals.Activities);
+        var texts = app.Logs.Lines.Select(l => $"{l.Category} {l.Message} {l.Exception}").Concat(responses.Skip(1).Select(r => r.Body)).Concat(signals.AllTagValues).ToList();
+        var assertions = AppRequests.Select(r => r.Form["client_assertion"]).Distinct().ToList();
+        Assert.NotEmpty(assertions);
+        foreach (var part in assertions.SelectMany(a => a.Split('.')[1..]))
+        {
+            Assert.DoesNotContain(texts, t => t.Contains(part, StringComparison.Ordinal));
+        }
+
+        Assert.DoesNotContain(texts, t => t.Contains("PRIVATE KEY", StringComparison.Ordinal) || t.Contains("broker-identity-test-secret", StringComparison.Ordinal));
+    }
+
     private static string S256(X509Certificate2 certificate) => FakeEntraId.Base64Url(SHA256.HashData(certificate.RawData));
 }

@@ -34,6 +34,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SignedAssertionCache _assertions;
+    private readonly Func<string, Task<SignedAssertion>> _sign;
     private readonly CertificateRefusals _refusals = new();
     private readonly Lock _gate = new();
     private volatile VaultSigningKey? _current;
@@ -58,6 +59,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
         _time = time;
         _logger = logger;
         _assertions = new SignedAssertionCache(time);
+        _sign = SignAsync;
     }
 
     public string Description => $"key of certificate '{_name}' in Key Vault {_vault.VaultUri.Host}";
@@ -68,7 +70,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
     internal Task LastRefresh { get; private set; } = Task.CompletedTask;
 
     public async ValueTask<string> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken) => _format.Reusable
-        ? await _assertions.GetAsync(tokenEndpoint, SignAsync, cancellationToken).ConfigureAwait(false)
+        ? await _assertions.GetAsync(tokenEndpoint, _sign, cancellationToken).ConfigureAwait(false)
         : (await SignAsync(tokenEndpoint).WaitAsync(cancellationToken).ConfigureAwait(false)).Jwt;
 
     public async Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken)
@@ -109,7 +111,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
     {
         var key = _current ?? await LoadSharedAsync().ConfigureAwait(false);
         var draft = CertificateAssertion.Draft(key.Certificate, _format, tokenEndpoint, _time.GetUtcNow());
-        var signed = await FromVaultAsync(key.Version, "Key Vault Crypto User", "sign", ct => _signer.SignAsync(key.KeyId, draft.Algorithm, draft.Digest, ct))
+        var signed = await FromVaultAsync(key.Version, "Key Vault Crypto User", "sign", background: false, ct => _signer.SignAsync(key.KeyId, draft.Algorithm, draft.Digest, ct))
             .ConfigureAwait(false);
         _telemetry.KeyVaultOperation(_client, "sign", "success");
         _status = CredentialStatus.Loaded;
@@ -158,7 +160,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
         try
         {
             _refusals.Add(refused.Thumbprint);
-            var versions = await FromVaultAsync(null, "Key Vault Certificate User", "load",
+            var versions = await FromVaultAsync(null, "Key Vault Certificate User", "load", background: false,
                 async ct => await _vault.GetPropertiesOfCertificateVersionsAsync(_name, ct).ToListAsync(ct).ConfigureAwait(false)).ConfigureAwait(false);
             foreach (var version in _refusals.StandInsFor(refused.Thumbprint, versions, _time.GetUtcNow()))
             {
@@ -196,7 +198,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
     {
         try
         {
-            var latest = await ReadAsync(null).ConfigureAwait(false);
+            var latest = await ReadAsync(null, background: true).ConfigureAwait(false);
             if (_current is not { } current || latest.KeyId == current.KeyId || _refusals.Contains(latest.Thumbprint))
             {
                 // A newest version Entra refused stays out until the vault has a newer one.
@@ -224,8 +226,8 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
     }
 
     /// <summary>The public certificate and key id of <paramref name="version"/> (null: the latest), checked for use.</summary>
-    private Task<VaultSigningKey> ReadAsync(string? version) =>
-        FromVaultAsync(version, "Key Vault Certificate User", "load", async ct =>
+    private Task<VaultSigningKey> ReadAsync(string? version, bool background = false) =>
+        FromVaultAsync(version, "Key Vault Certificate User", "load", background, async ct =>
         {
             KeyVaultCertificate bundle = version is null
                 ? (await _vault.GetCertificateAsync(_name, ct).ConfigureAwait(false)).Value
@@ -236,8 +238,11 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
             return key;
         });
 
-    /// <summary>One call to the vault, traced, with every way it can fail turned into a clear <see cref="ClientCredentialUnavailableException"/>.</summary>
-    private async Task<T> FromVaultAsync<T>(string? version, string role, string operation, Func<CancellationToken, Task<T>> call)
+    /// <summary>
+    /// One call to the vault, traced, with every way it can fail turned into a clear <see cref="ClientCredentialUnavailableException"/>;
+    /// unless it is the <paramref name="background"/> check, the credential is failing from then on (health, metrics, log).
+    /// </summary>
+    private async Task<T> FromVaultAsync<T>(string? version, string role, string operation, bool background, Func<CancellationToken, Task<T>> call)
     {
         using var activity = TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.KeyVault", ActivityKind.Client);
         activity?.SetTag("tokenfunctions.client", _client);
@@ -250,12 +255,13 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
         }
         catch (CryptographicException ex)
         {
-            throw Failing(operation, new ClientCredentialUnavailableException("unsupported_content",
-                $"Client '{_client}': the {Description} has no readable X.509 certificate ({ex.GetType().Name}).", ex));
+            var failure = new ClientCredentialUnavailableException("unsupported_content",
+                $"Client '{_client}': the {Description} has no readable X.509 certificate ({ex.GetType().Name}).", ex);
+            throw background ? failure : Failing(operation, failure);
         }
         catch (Exception ex) when (KeyVaultFailure.Explain(ex, _client, Description, _vault.VaultUri.Host, version, cancelledByCaller: false, role) is { } failure)
         {
-            throw Failing(operation, failure);
+            throw background ? failure : Failing(operation, failure);
         }
     }
 
