@@ -143,6 +143,43 @@ public sealed class KeyVaultSigningRotationTests(AzuriteFixture azurite) : IAsyn
     }
 
     [Fact]
+    public async Task A_request_while_a_refused_key_is_being_replaced_presents_the_assertion_at_hand_rather_than_signing_with_that_key_again()
+    {
+        using var unregistered = _scenario.RotateCertificate(registerWithEntra: false);
+        var listing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondPresented = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Vault.BeforeAnswer = async (request, ct) =>
+        {
+            if (request.Path.Value!.EndsWith("/versions", StringComparison.Ordinal))
+            {
+                listing.TrySetResult();
+                await secondPresented.Task.WaitAsync(ct);
+            }
+        };
+        Entra.BeforeAnswer = (request, _) =>
+        {
+            if (request.Form.GetValueOrDefault("scope") == AnotherScopes[0] && SigningThumbprint(request) == S256(unregistered))
+            {
+                secondPresented.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        };
+        await using var app = _scenario.StartProcess();
+
+        // The first request's refusal starts the replacement, whose listing of versions is held until the
+        // second request has presented its assertion to Entra.
+        var first = app.PostTokenAsync(EntraScenario.Client, new { scopes = Scopes });
+        await listing.Task;
+        var second = await app.PostTokenAsync(EntraScenario.Client, new { scopes = AnotherScopes });
+
+        Assert.Equal(200, (await first).Status);
+        Assert.Equal(200, second.Status);
+        Assert.Equal(2, Vault.Signs); // the refused version once, the registered one once
+        Assert.Equal(1, Vault.VersionListings);
+    }
+
+    [Fact]
     public async Task A_refusal_that_arrives_after_the_stand_in_took_over_retries_with_it_and_refuses_nothing_more()
     {
         using var unregistered = _scenario.RotateCertificate(registerWithEntra: false);

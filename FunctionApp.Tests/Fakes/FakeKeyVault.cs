@@ -46,6 +46,9 @@ public sealed class FakeKeyVault : IAsyncDisposable
     /// <summary>How long every authorized request waits before it is answered (a fixed round-trip time).</summary>
     public TimeSpan Latency { get; set; }
 
+    /// <summary>Awaited before an authorized request is answered: a gate the test controls.</summary>
+    public Func<HttpRequest, CancellationToken, Task>? BeforeAnswer { get; set; }
+
     /// <summary>Return a response to replace the normal answer to an authorized request, or null.</summary>
     public Func<HttpRequest, FakeResponse?>? Fault { get; set; }
 
@@ -129,6 +132,11 @@ public sealed class FakeKeyVault : IAsyncDisposable
             if (Latency > TimeSpan.Zero)
             {
                 await Task.Delay(Latency, context.RequestAborted);
+            }
+
+            if (BeforeAnswer is { } before)
+            {
+                await before(context.Request, context.RequestAborted);
             }
 
             if (Fault?.Invoke(context.Request) is { } fault)

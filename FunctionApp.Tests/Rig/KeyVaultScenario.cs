@@ -19,15 +19,15 @@ public sealed class KeyVaultScenario : IAsyncDisposable
     private const string BrokerIdentitySecret = "broker-identity-test-secret";
     private readonly string _brokerIdentity = Guid.NewGuid().ToString();
 
+    /// <summary>The broker identity's tenant: the client's, even when a test gives the client another authority.</summary>
+    private readonly string _brokerTenant;
+
     private KeyVaultScenario(EntraScenario entra, FakeKeyVault vault)
     {
         Entra = entra;
         Vault = vault;
         _brokerTenant = entra.Tenant;
     }
-
-    /// <summary>The broker identity's tenant: the client's, even when a test gives the client another authority.</summary>
-    private readonly string _brokerTenant;
 
     public EntraScenario Entra { get; }
 

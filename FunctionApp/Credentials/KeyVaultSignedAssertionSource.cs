@@ -70,7 +70,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
     internal Task LastRefresh { get; private set; } = Task.CompletedTask;
 
     public async ValueTask<string> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken) => _format.Reusable
-        ? await _assertions.GetAsync(tokenEndpoint, _sign, cancellationToken).ConfigureAwait(false)
+        ? await _assertions.GetAsync(tokenEndpoint, _current?.KeyId.AbsoluteUri, _sign, cancellationToken).ConfigureAwait(false)
         : (await SignAsync(tokenEndpoint).WaitAsync(cancellationToken).ConfigureAwait(false)).Jwt;
 
     public async Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken)
@@ -86,12 +86,11 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
 
             if (_replacing is null)
             {
-                // Entra refused the current key's assertions: none is handed out again.
-                _assertions.Clear();
-
                 // A pinned version is what the operator asked for: never another one.
                 if (_pinnedVersion is not null || _current is not { } refused)
                 {
+                    // At least the next request presents a new assertion.
+                    _assertions.Clear();
                     return false;
                 }
 
@@ -115,7 +114,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
             .ConfigureAwait(false);
         _telemetry.KeyVaultOperation(_client, "sign", "success");
         _status = CredentialStatus.Loaded;
-        return new SignedAssertion(draft.WithSignature(signed.Signature), draft.ExpiresOn);
+        return new SignedAssertion(draft.WithSignature(signed.Signature), draft.ExpiresOn, key.KeyId.AbsoluteUri);
     }
 
     private Task<VaultSigningKey> LoadSharedAsync()
@@ -183,6 +182,8 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
                 return true;
             }
 
+            // Nothing to switch to: at least the next request presents a new assertion.
+            _assertions.Clear();
             return false;
         }
         finally
@@ -218,12 +219,8 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
         }
     }
 
-    /// <summary>A new key from now on: assertions signed with the old one are not handed out again.</summary>
-    private void Swap(VaultSigningKey key)
-    {
-        _current = key;
-        _assertions.Clear();
-    }
+    /// <summary>A new key from now on: the cache hands out no assertion of the old one again (it knows which key signed each).</summary>
+    private void Swap(VaultSigningKey key) => _current = key;
 
     /// <summary>The public certificate and key id of <paramref name="version"/> (null: the latest), checked for use.</summary>
     private Task<VaultSigningKey> ReadAsync(string? version, bool background = false) =>

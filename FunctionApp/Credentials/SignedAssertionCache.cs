@@ -4,7 +4,8 @@ namespace TokenFunctions.Credentials;
 
 /// <summary>
 /// Signed client assertions by token endpoint (an assertion's audience: the regional and the global
-/// endpoints differ), each reused until <see cref="RenewBefore"/> its expiry. MSAL asks for an assertion
+/// endpoints differ), each reused until <see cref="RenewBefore"/> its expiry and while the key that
+/// signed it is still the current one. MSAL asks for an assertion
 /// before every call to Entra, and a remote signature costs a round trip and counts against the vault's
 /// throttle, so a busy client signs about once per endpoint every eight minutes. Concurrent misses for
 /// one endpoint share one signing; a failed signing is not remembered (the next caller tries again).
@@ -19,7 +20,8 @@ internal sealed class SignedAssertionCache(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, Lazy<Task<SignedAssertion>>> _assertions = new(StringComparer.Ordinal);
 
-    public ValueTask<string> GetAsync(string endpoint, Func<string, Task<SignedAssertion>> sign, CancellationToken cancellationToken)
+    /// <param name="currentKey">The key id assertions must be signed with (null: none known yet, any will do).</param>
+    public ValueTask<string> GetAsync(string endpoint, string? currentKey, Func<string, Task<SignedAssertion>> sign, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -36,17 +38,18 @@ internal sealed class SignedAssertionCache(TimeProvider time)
                 return new ValueTask<string>(WaitAsync(signing, cancellationToken));
             }
 
-            if (time.GetUtcNow() < signing.Result.ExpiresOn - RenewBefore)
+            var assertion = signing.Result;
+            if ((currentKey is null || assertion.KeyId == currentKey) && time.GetUtcNow() < assertion.ExpiresOn - RenewBefore)
             {
-                return new ValueTask<string>(signing.Result.Jwt);
+                return new ValueTask<string>(assertion.Jwt);
             }
 
-            // Due: the first caller to notice replaces it; the others find the replacement.
+            // Due, or signed with a key since replaced: the first caller to notice replaces it; the others find the replacement.
             _assertions.TryRemove(KeyValuePair.Create(endpoint, entry));
         }
     }
 
-    /// <summary>Forgets every assertion: the key changed, or Entra refused one.</summary>
+    /// <summary>Forgets every assertion: Entra refused one, and no other key is there to sign instead.</summary>
     public void Clear() => _assertions.Clear();
 
     private static async Task<string> WaitAsync(Task<SignedAssertion> signing, CancellationToken cancellationToken) =>
@@ -68,8 +71,8 @@ internal sealed class SignedAssertionCache(TimeProvider time)
     }
 }
 
-/// <summary>A signed client assertion and when it expires: never logged, never shown.</summary>
-internal sealed record SignedAssertion(string Jwt, DateTimeOffset ExpiresOn)
+/// <summary>A signed client assertion, when it expires and which key signed it: never logged, never shown.</summary>
+internal sealed record SignedAssertion(string Jwt, DateTimeOffset ExpiresOn, string KeyId)
 {
-    public override string ToString() => $"assertion expiring {ExpiresOn:u}";
+    public override string ToString() => $"assertion expiring {ExpiresOn:u}, signed by {KeyId}";
 }
