@@ -12,7 +12,7 @@ public static class Program
 {
     private const int FreshProcessRuns = 10;
 
-    internal static readonly Type[] Benchmarks = [typeof(WarmHitBenchmarks), typeof(ColdStartBenchmarks), typeof(HerdBenchmarks), typeof(RegionalOutageBenchmarks)];
+    internal static readonly Type[] Benchmarks = [typeof(WarmHitBenchmarks), typeof(ColdStartBenchmarks), typeof(HerdBenchmarks), typeof(RegionalOutageBenchmarks), typeof(KeyVaultSigningBenchmarks)];
 
     public static async Task<int> Main(string[] args)
     {

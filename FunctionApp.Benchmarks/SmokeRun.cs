@@ -49,6 +49,17 @@ internal static class SmokeRun
                 outage.Count > 0 && outage.All(o => o.RegionalTokenCalls == 1),
                 DescribeOutcomes(outage)));
 
+            var signing = KeyVaultSigningBenchmarks.Read(nameof(KeyVaultSigningBenchmarks.Signed_in_key_vault));
+            var downloading = KeyVaultSigningBenchmarks.Read(nameof(KeyVaultSigningBenchmarks.Downloaded_certificate));
+            checks.Add(new Check(
+                "core cold request signing in Key Vault signs there at least once and reads no secret",
+                signing.Count > 0 && signing.All(v => v.Signs >= 1 && v.SecretReads == 0),
+                string.Join("; ", signing)));
+            checks.Add(new Check(
+                "core cold request with a downloaded certificate reads its secret and signs nothing in the vault",
+                downloading.Count > 0 && downloading.All(v => v.SecretReads >= 1 && v.Signs == 0),
+                string.Join("; ", downloading)));
+
             checks.AddRange(await WarmHitChecksAsync());
 
             var fresh = await FreshProcessColdStart.CompareAsync(await BenchmarkRig.SharedAsync(), runs: 2);

@@ -40,6 +40,16 @@ param clientCertificateName string = ''
 @description('Send the x5c chain in the client assertion (subject name / issuer authentication).')
 param clientSendX5c bool = false
 
+@allowed([
+  'standard'
+  'premium'
+])
+@description('Pricing tier of the vault: premium for certificates whose key is in an HSM (key type RSA-HSM, docs/deploy.md step 4).')
+param keyVaultSku string = 'standard'
+
+@description('The first client\'s certificate signs its client assertions inside Key Vault (Certificate__SignInKeyVault): the app reads only its public part and never its private key, which may be non-exportable. Also grants the app\'s identity Key Vault Crypto User on the vault (further clients signing in Key Vault through additionalAppSettings rely on it too) and makes the certificate policy output (AZURE_CLIENT_CERTIFICATE_POLICY) non-exportable.')
+param clientSignInKeyVault bool = false
+
 @description('Entra endpoint of the first client: empty (global), a region name such as eastus2, or TryAutoDetect (the app\'s region).')
 param clientAzureRegion string = 'TryAutoDetect'
 
@@ -193,6 +203,42 @@ var clientConfigured = !empty(clientId)
 var clientAuthority = '${environment().authentication.loginEndpoint}${empty(clientTenantId) ? tenant().tenantId : clientTenantId}'
 var clientCertificate = empty(clientCertificateName) ? replace(clientName, '_', '-') : clientCertificateName
 
+// The policy of the first client's certificate for `az keyvault certificate create --policy`
+// (docs/deploy.md, step 4): self-signed RSA 2048 for a year, a new key with each version, and a key
+// that never leaves the vault when the client signs there. Renewal is left to the operator (an e-mail
+// 30 days before expiry), because a new version works only once it is registered on the app registration.
+var clientCertificatePolicy = {
+  issuerParameters: {
+    name: 'Self'
+  }
+  keyProperties: {
+    exportable: !clientSignInKeyVault
+    keyType: 'RSA'
+    keySize: 2048
+    reuseKey: false
+  }
+  secretProperties: {
+    contentType: 'application/x-pkcs12'
+  }
+  x509CertificateProperties: {
+    subject: 'CN=${clientCertificate}'
+    validityInMonths: 12
+    keyUsage: [
+      'digitalSignature'
+    ]
+  }
+  lifetimeActions: [
+    {
+      action: {
+        actionType: 'EmailContacts'
+      }
+      trigger: {
+        daysBeforeExpiry: 30
+      }
+    }
+  ]
+}
+
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
   location: location
@@ -228,6 +274,7 @@ module vault 'core/keyvault.bicep' = {
     name: names.vault
     location: location
     tags: allTags
+    skuName: keyVaultSku
   }
 }
 
@@ -283,6 +330,7 @@ module roles 'app/roles.bicep' = {
     applicationInsightsName: names.applicationInsights
     identityName: names.identity
     deployerPrincipalId: principalId
+    keyVaultSigning: clientSignInKeyVault
   }
   // Assignments on resources the other modules create: wait for them.
   dependsOn: [
@@ -344,6 +392,7 @@ var clientSettings = {
   'Clients__${clientName}__Certificate__KeyVaultUri': vault.outputs.uri
   'Clients__${clientName}__Certificate__Name': clientCertificate
   'Clients__${clientName}__Certificate__SendX5c': string(clientSendX5c)
+  'Clients__${clientName}__Certificate__SignInKeyVault': string(clientSignInKeyVault)
   'Clients__${clientName}__AzureRegion': clientAzureRegion
 }
 
@@ -440,6 +489,7 @@ output AZURE_TOKEN_CACHE_KEY_SECRET_NAME string = tokenCacheKeySecretName
 output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_CLIENT_NAME string = clientName
 output AZURE_CLIENT_CERTIFICATE_NAME string = clientCertificate
+output AZURE_CLIENT_CERTIFICATE_POLICY string = string(clientCertificatePolicy)
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_WORKBOOK_ID string = workbook.outputs.id
 

@@ -32,6 +32,9 @@ internal sealed class BenchmarkRig
 
     public Contenders Contenders { get; }
 
+    /// <summary>The fake Entra ID, the routing and the app registration every contender uses.</summary>
+    public EntraScenario Scenario => _scenario;
+
     public FakeEntraId Entra => _scenario.Entra;
 
     /// <summary>Token requests the fake Entra received, whatever the grant.</summary>

@@ -13,8 +13,10 @@ namespace TokenFunctions.Tests.Fakes;
 /// A fake Azure Key Vault over HTTPS on loopback, reached through <see cref="LoopbackRouting"/> under a
 /// real <c>*.vault.azure.net</c> name. It answers as the service does: a 401 bearer challenge naming
 /// the tenant's authority, certificate bundles with versions, the list of a certificate's versions
-/// (paged with <c>nextLink</c>), the managed secret holding the PFX or PEM, and Key Vault's error
-/// shape. It accepts only bearer tokens the fake Entra ID issued.
+/// (paged with <c>nextLink</c>), the managed secret holding the PFX or PEM (without the private key when
+/// the certificate's policy makes it non-exportable), the certificate's key with its sign operation
+/// (<see cref="FakeKeyVaultKeys"/>), and Key Vault's error shape. It accepts only bearer tokens the fake
+/// Entra ID issued.
 /// </summary>
 public sealed class FakeKeyVault : IAsyncDisposable
 {
@@ -41,6 +43,12 @@ public sealed class FakeKeyVault : IAsyncDisposable
     /// <summary>Which bearer tokens are valid (the fake Entra ID's, for the vault's audience).</summary>
     public Func<string, bool> AcceptsToken { get; }
 
+    /// <summary>How long every authorized request waits before it is answered (a fixed round-trip time).</summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>Awaited before an authorized request is answered: a gate the test controls.</summary>
+    public Func<HttpRequest, CancellationToken, Task>? BeforeAnswer { get; set; }
+
     /// <summary>Return a response to replace the normal answer to an authorized request, or null.</summary>
     public Func<HttpRequest, FakeResponse?>? Fault { get; set; }
 
@@ -63,7 +71,9 @@ public sealed class FakeKeyVault : IAsyncDisposable
     public int VersionsPageSize { get; set; } = 25;
 
     /// <summary>Adds a new version (the latest from now on). The content type decides how the secret holds it.</summary>
-    public string AddVersion(string name, X509Certificate2 certificate, bool enabled = true, string contentType = "application/x-pkcs12", bool withPrivateKey = true)
+    /// <param name="exportable">The policy's <c>key_props.exportable</c>: false keeps the private key out of the secret.</param>
+    public string AddVersion(
+        string name, X509Certificate2 certificate, bool enabled = true, string contentType = "application/x-pkcs12", bool withPrivateKey = true, bool exportable = true)
     {
         var version = Guid.NewGuid().ToString("N");
         var versions = _certificates.GetOrAdd(name, _ => []);
@@ -76,11 +86,25 @@ public sealed class FakeKeyVault : IAsyncDisposable
                 created = versions[^1].Created + 1;
             }
 
-            versions.Add(new StoredVersion(version, certificate, enabled, contentType, withPrivateKey, created));
+            versions.Add(new StoredVersion(version, certificate, enabled, contentType, withPrivateKey, created, exportable));
         }
 
         return version;
     }
+
+    /// <summary>Enables or disables one version (its certificate, key and secret together, as the service does).</summary>
+    public void SetEnabled(string name, string version, bool enabled)
+    {
+        var versions = _certificates[name];
+        lock (versions)
+        {
+            var index = versions.FindIndex(v => v.Version == version);
+            versions[index] = versions[index] with { Enabled = enabled };
+        }
+    }
+
+    /// <summary>Signatures made with a certificate's key (<c>POST /keys/{name}/{version}/sign</c>).</summary>
+    public int Signs => _served.Count(s => s.StartsWith("POST /keys/", StringComparison.Ordinal) && s.EndsWith("/sign", StringComparison.Ordinal));
 
     /// <summary>Downloads served: one per certificate-secret fetch.</summary>
     public int SecretReads => _served.Count(s => s.StartsWith("GET /secrets/", StringComparison.Ordinal));
@@ -105,6 +129,16 @@ public sealed class FakeKeyVault : IAsyncDisposable
             }
 
             _served.Enqueue($"{context.Request.Method} {context.Request.Path}");
+            if (Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(Latency, context.RequestAborted);
+            }
+
+            if (BeforeAnswer is { } before)
+            {
+                await before(context.Request, context.RequestAborted);
+            }
+
             if (Fault?.Invoke(context.Request) is { } fault)
             {
                 await fault.WriteAsync(context);
@@ -144,9 +178,12 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
             await FakeResponse.Json(HttpStatusCode.OK, SecretBundle(name, stored)).WriteAsync(context);
         });
+
+        FakeKeyVaultKeys.Map(_app, this);
     }
 
-    private StoredVersion? Find(string name, string? version)
+    /// <summary>A version of a certificate (null or empty: the latest), or null when there is none.</summary>
+    internal StoredVersion? Find(string name, string? version)
     {
         if (!_certificates.TryGetValue(name, out var versions))
         {
@@ -203,7 +240,7 @@ public sealed class FakeKeyVault : IAsyncDisposable
         ["policy"] = new JsonObject
         {
             ["id"] = $"https://{Host}/certificates/{name}/policy",
-            ["key_props"] = new JsonObject { ["exportable"] = true, ["kty"] = "RSA", ["key_size"] = 2048, ["reuse_key"] = false },
+            ["key_props"] = new JsonObject { ["exportable"] = stored.Exportable, ["kty"] = "RSA", ["key_size"] = 2048, ["reuse_key"] = false },
             ["secret_props"] = new JsonObject { ["contentType"] = stored.ContentType },
             ["x509_props"] = new JsonObject { ["subject"] = stored.Certificate.Subject, ["validity_months"] = 12 },
             ["issuer"] = new JsonObject { ["name"] = "Self" },
@@ -221,19 +258,21 @@ public sealed class FakeKeyVault : IAsyncDisposable
         ["attributes"] = Attributes(stored),
     };
 
+    /// <summary>The secret's value: the certificate, with its private key only when it has one and the policy lets it out.</summary>
     private static string SecretValue(StoredVersion stored)
     {
-        var certificate = stored.WithPrivateKey ? stored.Certificate : X509CertificateLoader.LoadCertificate(stored.Certificate.RawData);
+        var withKey = stored.WithPrivateKey && stored.Exportable;
+        var certificate = withKey ? stored.Certificate : X509CertificateLoader.LoadCertificate(stored.Certificate.RawData);
         return stored.ContentType switch
         {
             "application/x-pkcs12" => Convert.ToBase64String(certificate.Export(X509ContentType.Pkcs12)),
             "application/x-pem-file" => certificate.ExportCertificatePem() +
-                                        (stored.WithPrivateKey ? "\n" + stored.Certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem() : ""),
+                                        (withKey ? "\n" + stored.Certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem() : ""),
             _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)),
         };
     }
 
-    private static JsonObject Attributes(StoredVersion stored) => new()
+    internal static JsonObject Attributes(StoredVersion stored) => new()
     {
         ["enabled"] = stored.Enabled,
         ["nbf"] = new DateTimeOffset(stored.Certificate.NotBefore.ToUniversalTime()).ToUnixTimeSeconds(),
@@ -252,5 +291,5 @@ public sealed class FakeKeyVault : IAsyncDisposable
     private static FakeResponse NotFoundResponse(string code, string message) =>
         new(HttpStatusCode.NotFound, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
 
-    private sealed record StoredVersion(string Version, X509Certificate2 Certificate, bool Enabled, string ContentType, bool WithPrivateKey, long Created);
+    internal sealed record StoredVersion(string Version, X509Certificate2 Certificate, bool Enabled, string ContentType, bool WithPrivateKey, long Created, bool Exportable);
 }

@@ -175,7 +175,7 @@ public sealed partial class InfraConsistencyTests
             : Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
     }
 
-    private static string StandInFor(string setting) => setting switch
+    internal static string StandInFor(string setting) => setting switch
     {
         _ when setting.EndsWith("KeyVaultUri", StringComparison.OrdinalIgnoreCase) => StandIn.VaultUri,
         _ when setting.EndsWith("Authority", StringComparison.OrdinalIgnoreCase) => "https://login.microsoftonline.com/" + StandIn.TenantId,

@@ -68,7 +68,7 @@ internal static partial class InfraRoles
     /// <summary>
     /// The assignments as roles.bicep's text declares them: <c>scope:</c> names an existing resource of the
     /// file (its type, nested ones included), <c>roles.{key}</c> the role's id in <c>var roles</c>. An
-    /// <c>if (!empty(param))</c> is decided by the main.bicep parameter passed to that module parameter.
+    /// <c>if (!empty(param))</c> or <c>if (flag)</c> is decided by the main.bicep parameter passed to that module parameter.
     /// </summary>
     public static IReadOnlyList<RoleAssignment> FromText(string rolesBicep, string mainBicep, IReadOnlyDictionary<string, JsonNode?> parameters)
     {
@@ -158,13 +158,22 @@ internal static partial class InfraRoles
 
     private static bool ConditionHolds(string condition, string mainBicep, IReadOnlyDictionary<string, JsonNode?> parameters)
     {
+        var module = RolesModule().Match(mainBicep).Groups["body"].Value;
+        if (Flag().Match(condition) is { Success: true } flag)
+        {
+            var passedFlag = Regex.Match(module, $@"^\s*{flag.Groups["param"].Value}: (?<main>\w+)\s*$", RegexOptions.Multiline).Groups["main"].Value;
+            var flagValue = parameters.TryGetValue(passedFlag, out var givenFlag)
+                ? ArmExpressionEvaluator.Stringify(givenFlag)
+                : Regex.Match(mainBicep, $@"^param {passedFlag} bool = (?<value>true|false)\s*$", RegexOptions.Multiline).Groups["value"].Value;
+            return flagValue.Equals("true", StringComparison.OrdinalIgnoreCase);
+        }
+
         var notEmpty = NotEmpty().Match(condition);
         if (!notEmpty.Success)
         {
-            throw new NotSupportedException($"if ({condition}): only if (!empty(parameter)) is understood here.");
+            throw new NotSupportedException($"if ({condition}): only if (!empty(parameter)) and if (parameter) are understood here.");
         }
 
-        var module = RolesModule().Match(mainBicep).Groups["body"].Value;
         var passed = Regex.Match(module, $@"^\s*{notEmpty.Groups["param"].Value}: (?<main>\w+)\s*$", RegexOptions.Multiline).Groups["main"].Value;
         var value = parameters.TryGetValue(passed, out var given)
             ? ArmExpressionEvaluator.Stringify(given)
@@ -189,6 +198,9 @@ internal static partial class InfraRoles
 
     [GeneratedRegex(@"^!empty\((?<param>\w+)\)$")]
     private static partial Regex NotEmpty();
+
+    [GeneratedRegex(@"^(?<param>\w+)$")]
+    private static partial Regex Flag();
 
     [GeneratedRegex(@"^module roles 'app/roles\.bicep' = \{(?<body>.*?)^\}", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex RolesModule();

@@ -23,6 +23,8 @@ internal static class RoleContract
         ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = "Storage Table Data Contributor",
         ["17d1049b-9a84-46fb-8f53-869881c3d3ab"] = "Storage Account Contributor",
         ["db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"] = "Key Vault Certificate User",
+        ["12338af0-0e69-4776-bea7-57ae8d297424"] = "Key Vault Crypto User",
+        ["14b46e9e-c2b7-41b4-b07b-48a6ebf60603"] = "Key Vault Crypto Officer",
         ["4633458b-17de-408a-b874-0445c86b69e6"] = "Key Vault Secrets User",
         ["a4417e6f-fecd-4de8-b567-7b0420556985"] = "Key Vault Certificates Officer",
         ["b86a8fe4-44ce-4948-aee5-eccb2c155cd7"] = "Key Vault Secrets Officer",
@@ -45,7 +47,13 @@ internal static class RoleContract
         (InfraRoles.Deployer, "Key Vault Secrets Officer", Vault),
     ];
 
-    public static IReadOnlyList<string> Check(IReadOnlyList<RoleAssignment> assignments, bool deployerNamed)
+    /// <summary>Only when a client signs its assertions inside Key Vault: signing with the vault's keys.</summary>
+    public static readonly IReadOnlyList<(string Principal, string Role, string ScopeType)> ExpectedWhenSigningInKeyVault =
+    [
+        (InfraRoles.AppIdentity, "Key Vault Crypto User", Vault),
+    ];
+
+    public static IReadOnlyList<string> Check(IReadOnlyList<RoleAssignment> assignments, bool deployerNamed, bool signingInKeyVault = false)
     {
         var problems = assignments
             .Where(a => !BuiltInRoles.ContainsKey(a.RoleDefinitionId))
@@ -55,7 +63,9 @@ internal static class RoleContract
             .Where(a => BuiltInRoles.ContainsKey(a.RoleDefinitionId))
             .Select(a => (a.Principal, Role: BuiltInRoles[a.RoleDefinitionId], a.ScopeType))
             .ToList();
-        var expected = Expected.Where(e => deployerNamed || e.Principal != InfraRoles.Deployer).ToList();
+        var expected = Expected.Where(e => deployerNamed || e.Principal != InfraRoles.Deployer)
+            .Concat(signingInKeyVault ? ExpectedWhenSigningInKeyVault : [])
+            .ToList();
 
         problems.AddRange(actual.Except(expected).Select(a =>
             $"{a.Principal}: {a.Role} on {a.ScopeType} is not in the contract (a wider scope than needed, or a new role: then say why in infra/app/roles.bicep and docs/deploy.md, and add it here)."));

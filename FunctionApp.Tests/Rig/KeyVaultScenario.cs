@@ -19,10 +19,14 @@ public sealed class KeyVaultScenario : IAsyncDisposable
     private const string BrokerIdentitySecret = "broker-identity-test-secret";
     private readonly string _brokerIdentity = Guid.NewGuid().ToString();
 
+    /// <summary>The broker identity's tenant: the client's, even when a test gives the client another authority.</summary>
+    private readonly string _brokerTenant;
+
     private KeyVaultScenario(EntraScenario entra, FakeKeyVault vault)
     {
         Entra = entra;
         Vault = vault;
+        _brokerTenant = entra.Tenant;
     }
 
     public EntraScenario Entra { get; }
@@ -52,7 +56,7 @@ public sealed class KeyVaultScenario : IAsyncDisposable
         Entra.StartProcess(time, services =>
         {
             services.AddSingleton<TokenCredential>(new ClientSecretCredential(
-                Entra.Tenant,
+                _brokerTenant,
                 _brokerIdentity,
                 BrokerIdentitySecret,
                 new ClientSecretCredentialOptions { Transport = new HttpClientTransport(new HttpClient(Entra.Routing.CreateHandler())) }));

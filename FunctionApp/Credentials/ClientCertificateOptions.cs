@@ -19,4 +19,10 @@ public sealed class ClientCertificateOptions
 
     /// <summary>Send the x5c chain in the client assertion (subject name / issuer authentication).</summary>
     public bool SendX5c { get; set; }
+
+    /// <summary>
+    /// Sign client assertions inside the vault with the certificate's key, reading only its public part:
+    /// the key never reaches the worker and may be non-exportable or in an HSM.
+    /// </summary>
+    public bool SignInKeyVault { get; set; }
 }

@@ -67,6 +67,9 @@ public sealed partial class ConfidentialClient
     /// <summary>Where this client's certificate comes from (null for a client secret).</summary>
     public ICertificateSource? CertificateSource => _client.Certificates;
 
+    /// <summary>Where the client's assertions come from when the worker holds no private key (null otherwise).</summary>
+    public IClientAssertionSource? AssertionSource => _client.Assertions;
+
     /// <summary>The state of this client's credential, for health: a secret is always ready.</summary>
     public CredentialStatus CredentialStatus => _client.Certificates?.Status ?? _client.Assertions?.Status ?? CredentialStatus.Loaded;
 

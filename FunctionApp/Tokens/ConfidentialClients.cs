@@ -23,7 +23,8 @@ public sealed class ConfidentialClients : IDisposable
         {
             var client = new ClientRegistration(
                 name, settings, certificates.Create(name, settings.Certificate), loggers.CreateLogger($"TokenFunctions.Clients.{name}"),
-                identityAssertions.Create(name, settings.ManagedIdentityAssertion, settings.Authority));
+                identityAssertions.Create(name, settings.ManagedIdentityAssertion, settings.Authority)
+                    ?? certificates.CreateAssertionSource(name, settings.Certificate, AssertionFormat(settings)));
 
             // The client's own parts get the registration; everything shared comes from the container.
             var requests = ActivatorUtilities.CreateInstance<MsalRequests>(services, client);
@@ -46,6 +47,11 @@ public sealed class ConfidentialClients : IDisposable
         foreach (var client in _clients.Values)
         {
             (client.CertificateSource as IDisposable)?.Dispose();
+            (client.AssertionSource as IDisposable)?.Dispose();
         }
     }
+
+    /// <summary>How the broker writes the client's assertions when it signs them itself (a key in Key Vault).</summary>
+    private static CertificateAssertionFormat AssertionFormat(ConfidentialClientOptions settings) => CertificateAssertionFormat.For(
+        settings.ClientId, oidcProvider: !string.IsNullOrEmpty(settings.OidcAuthority), settings.Certificate?.SendX5c ?? false, settings.ClientClaims);
 }

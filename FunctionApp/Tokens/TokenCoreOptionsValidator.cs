@@ -68,6 +68,11 @@ public sealed class TokenCoreOptionsValidator : IValidateOptions<TokenCoreOption
             }
         }
 
+        if (settings.Certificate?.SignInKeyVault == true && (!hasVaultCertificate || hasFileCertificate || !string.IsNullOrEmpty(settings.Certificate.Password)))
+        {
+            failures.Add($"{prefix}Certificate__SignInKeyVault signs with a key in Key Vault: it needs {prefix}Certificate__KeyVaultUri and {prefix}Certificate__Name, and no {prefix}Certificate__Path or {prefix}Certificate__Password.");
+        }
+
         if (settings.ClientClaims.Count > 0 && (hasSecret || hasOidcAuthority))
         {
             failures.Add($"{prefix}ClientClaims need a certificate credential with an Entra Authority: with a client secret or an OidcAuthority MSAL signs no assertion to put them in.");

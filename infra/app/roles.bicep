@@ -19,12 +19,16 @@ param identityName string
 @description('Object id of the principal running azd (AZURE_PRINCIPAL_ID); empty: no role for it.')
 param deployerPrincipalId string = ''
 
+@description('A client signs its assertions inside Key Vault (Certificate__SignInKeyVault): the identity may sign with the vault\'s keys.')
+param keyVaultSigning bool = false
+
 // Built-in role definition ids (the same in every cloud and tenant). A wrong id fails the whole
 // deployment with RoleDefinitionDoesNotExist; FunctionApp.Tests checks each against Microsoft's list.
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultCertificateUser: 'db79e9a7-68ee-4b58-9aeb-b90e7c24fcba'
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultCertificatesOfficer: 'a4417e6f-fecd-4de8-b567-7b0420556985'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -109,6 +113,22 @@ resource identityCertificateUser 'Microsoft.Authorization/roleAssignments@2022-0
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCertificateUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Identity: Key Vault Crypto User on the vault, only when a client signs in Key Vault
+// (Certificate__SignInKeyVault): its assertions are signed with the certificate's key inside the vault
+// (keys/sign), and Key Vault Certificate User above reads the certificate's public part and key id.
+// Vault scope for the same reason as that role: the certificates (and so their keys) are created
+// after provisioning, and further clients' certificates are named only in additionalAppSettings. It
+// adds signing with (and encrypting, decrypting, wrapping with) the vault's keys, and no key export.
+resource identityCryptoUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (keyVaultSigning) {
+  name: guid(vault.id, identity.id, roles.keyVaultCryptoUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }

@@ -6,6 +6,13 @@ param name string
 param location string
 param tags object = {}
 
+@allowed([
+  'standard'
+  'premium'
+])
+@description('Premium keeps keys in HSMs (key type RSA-HSM), for certificates whose key signs in the vault.')
+param skuName string = 'standard'
+
 @minValue(7)
 @maxValue(90)
 @description('Days a deleted vault, certificate or secret stays recoverable (and its name reserved).')
@@ -19,7 +26,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     tenantId: subscription().tenantId
     sku: {
       family: 'A'
-      name: 'standard'
+      name: skuName
     }
     enableRbacAuthorization: true
     enableSoftDelete: true
