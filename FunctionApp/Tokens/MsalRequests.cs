@@ -40,7 +40,7 @@ public sealed class MsalRequests(ClientRegistration client, EntraThrottle thrott
         var call = new EntraCall(client, flow, msal.Region, telemetry, time);
         request = (T)request.OnBeforeTokenRequest(async data =>
         {
-            await throttle.EnsureNotThrottledAsync(msal.Row, data.CancellationToken).ConfigureAwait(false);
+            await throttle.EnsureNotThrottledAsync(msal.Row, msal.Binding, data.CancellationToken).ConfigureAwait(false);
             ExcludeScopes(data);
             call.Start(data.RequestUri);
         });
