@@ -23,8 +23,8 @@ public static class CredentialsServiceCollectionExtensions
         services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName).RecycleConnections();
 
         // Tests (and hosts with an identity of their own) register a TokenCredential before this.
-        services.TryAddSingleton(sp => AzureCredentialFactory.Create(
-            configuration, sp.GetRequiredService<IOptions<CredentialOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>()));
+        services.TryAddSingleton<TokenCredential>(sp => new DeferredTokenCredential(() => AzureCredentialFactory.Create(
+            configuration, sp.GetRequiredService<IOptions<CredentialOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>())));
         services.AddSingleton<CertificateSourceFactory>();
         return services;
     }

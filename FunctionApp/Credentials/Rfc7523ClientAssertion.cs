@@ -25,7 +25,7 @@ public static class Rfc7523ClientAssertion
             ["typ"] = "JWT",
             ["x5t"] = Base64Url.EncodeToString(certificate.GetCertHash()),
             ["x5t#S256"] = Base64Url.EncodeToString(SHA256.HashData(certificate.RawData)),
-        });
+        }, AssertionJsonContext.Default.DictionaryStringString);
         var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
             ["iss"] = clientId,
@@ -35,7 +35,7 @@ public static class Rfc7523ClientAssertion
             ["iat"] = now.ToUnixTimeSeconds(),
             ["nbf"] = now.ToUnixTimeSeconds(),
             ["exp"] = now.Add(Lifetime).ToUnixTimeSeconds(),
-        });
+        }, AssertionJsonContext.Default.DictionaryStringObject);
         var signingInput = $"{Base64Url.EncodeToString(header)}.{Base64Url.EncodeToString(payload)}";
         using var key = certificate.GetRSAPrivateKey()
             ?? throw new ClientCredentialUnavailableException("unsupported_key", "The client certificate has no RSA private key; OpenID Connect client assertions are signed with RS256.");
