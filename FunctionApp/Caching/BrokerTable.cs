@@ -101,22 +101,6 @@ public sealed class BrokerTable
             return true;
         }, cancellationToken);
 
-    /// <summary>Deletes one entity if it still has <paramref name="ifMatch"/>; gone or changed since is fine.</summary>
-    public Task TryDeleteAsync(string operation, string partitionKey, string rowKey, ETag ifMatch, CancellationToken cancellationToken) =>
-        RunAsync(operation, timeBoxed: true, async ct =>
-        {
-            try
-            {
-                await _table.DeleteEntityAsync(partitionKey, rowKey, ifMatch, ct).ConfigureAwait(false);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-            {
-                // Gone already, or rewritten since: not this call's to delete.
-            }
-
-            return true;
-        }, cancellationToken);
-
     /// <summary>
     /// Deletes up to <paramref name="limit"/> entities matching <paramref name="filter"/>, a page at a
     /// time. With <paramref name="ifUnchanged"/> each delete is conditional on the ETag it was found

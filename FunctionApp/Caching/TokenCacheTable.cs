@@ -75,10 +75,6 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
         return table.TryWriteAsync("write", entity, ifMatch, cancellationToken);
     }
 
-    /// <summary>Takes back an entry this instance wrote, if no one has written it since.</summary>
-    public Task TryDeleteAsync(CacheEntryKey key, ETag written, CancellationToken cancellationToken) =>
-        table.TryDeleteAsync("delete", key.PartitionKey, key.RowKey, written, cancellationToken);
-
     /// <summary>
     /// Deletes every entry of one Table partition (all app tokens of one client, and their throttle
     /// records) but the client's removal record, which must outlive what it removed.
