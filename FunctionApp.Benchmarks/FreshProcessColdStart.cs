@@ -23,7 +23,7 @@ internal static class FreshProcessColdStart
 
     private const string EntraPortVariable = "TOKENFUNCTIONS_BENCH_ENTRA_PORT";
 
-    /// <summary>When set, the child writes the names of the assemblies it loaded to this file (for a profile).</summary>
+    /// <summary>When set, the child writes the names of the assemblies it loaded to {contender}.txt in this folder (for a profile).</summary>
     private const string AssemblyListVariable = "TOKENFUNCTIONS_BENCH_ASSEMBLY_LIST";
     private static readonly string[] Scopes = [Contenders.Scope];
     private static readonly string[] SettingPrefixes = ["AzureWebJobsStorage", "TokenCache__", "Http__", "Clients__"];
@@ -103,7 +103,7 @@ internal static class FreshProcessColdStart
             await using var instance = contenders.StartCore(table, traffic);
             var result = await Contenders.ClientOf(instance).AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
             source = result.Token?.Source.ToString() ?? result.Error!.Error;
-            Report(source, traffic, clock.Elapsed);
+            Report(contender, source, traffic, clock.Elapsed);
         }
         else
         {
@@ -113,19 +113,19 @@ internal static class FreshProcessColdStart
             Contenders.AttachIdWebAdapter(application, new TableDistributedCache(contenders.NewTableClient(table, tableHttp), TimeProvider.System, false));
             var result = await application.AcquireTokenForClient(Scopes).ExecuteAsync();
             source = result.AuthenticationResultMetadata.TokenSource.ToString();
-            Report(source, traffic, clock.Elapsed);
+            Report(contender, source, traffic, clock.Elapsed);
         }
 
         return 0;
     }
 
-    private static void Report(string source, TableTraffic traffic, TimeSpan inContender)
+    private static void Report(string contender, string source, TableTraffic traffic, TimeSpan inContender)
     {
         var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
         var assemblies = AppDomain.CurrentDomain.GetAssemblies();
-        if (Environment.GetEnvironmentVariable(AssemblyListVariable) is { Length: > 0 } list)
+        if (Environment.GetEnvironmentVariable(AssemblyListVariable) is { Length: > 0 } folder)
         {
-            File.WriteAllLines(list, assemblies.Select(a => a.GetName().Name ?? "?").Order(StringComparer.Ordinal));
+            File.WriteAllLines(Path.Combine(folder, contender + ".txt"), assemblies.Select(a => a.GetName().Name ?? "?").Order(StringComparer.Ordinal));
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

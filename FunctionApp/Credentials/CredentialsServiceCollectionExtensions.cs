@@ -17,8 +17,8 @@ public static class CredentialsServiceCollectionExtensions
         services.AddOptions<CredentialOptions>()
             .Bind(configuration.GetSection(CredentialOptions.SectionName))
             .Configure(o => o.ManagedIdentityClientId ??= configuration["ManagedIdentity:ClientId"] ?? configuration["AZURE_CLIENT_ID"])
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CredentialOptions>, CredentialOptionsAnnotations>();
         services.AddHttpClient(AzureCredentialFactory.HttpClientName).RecycleConnections();
         services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName).RecycleConnections();
 
