@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -59,7 +60,7 @@ public sealed class BrokerTable
             var found = new List<TableEntity>(rowKeys.Count);
             try
             {
-                await foreach (var entity in _table.QueryAsync<TableEntity>(RowsFilter(partitionKey, rowKeys), maxPerPage: rowKeys.Count, cancellationToken: ct).ConfigureAwait(false))
+                await foreach (var entity in _table.QueryAsync<TableEntity>(RowsFilter(partitionKey, rowKeys), cancellationToken: ct).ConfigureAwait(false))
                 {
                     found.Add(entity);
                 }
@@ -138,11 +139,21 @@ public sealed class BrokerTable
             return deleted;
         }, cancellationToken);
 
-    // PartitionKey eq 'p' and (RowKey eq 'a' or RowKey eq 'b'): the keys are quoted and escaped by the SDK.
+    // PartitionKey eq 'p' and (RowKey eq 'a' or RowKey eq 'b'), each key an OData string literal. Not
+    // TableClient.CreateQueryFilter: it formats through XmlConvert, and loading System.Private.Xml for
+    // the first read of every new instance is a cold-start cost for nothing (so is a $top: the SDK
+    // formats its number the same way, and the filter matches three rows at most anyway).
     private static string RowsFilter(string partitionKey, IReadOnlyList<string> rowKeys)
     {
-        var rows = string.Join(" or ", rowKeys.Select(row => TableClient.CreateQueryFilter($"RowKey eq {row}")));
-        return TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}") + " and (" + rows + ")";
+        var filter = new StringBuilder("PartitionKey eq ").Append(Literal(partitionKey)).Append(" and (");
+        for (var i = 0; i < rowKeys.Count; i++)
+        {
+            filter.Append(i == 0 ? "RowKey eq " : " or RowKey eq ").Append(Literal(rowKeys[i]));
+        }
+
+        return filter.Append(')').ToString();
+
+        static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
     }
 
     private Task<T> WriteAsync<T>(string operation, Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
