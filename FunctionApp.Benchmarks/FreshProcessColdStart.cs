@@ -22,23 +22,46 @@ internal static class FreshProcessColdStart
     public const string IdWeb = "idweb";
 
     private const string EntraPortVariable = "TOKENFUNCTIONS_BENCH_ENTRA_PORT";
+
+    /// <summary>When set, the child writes the names of the assemblies it loaded to {contender}.txt in this folder (for a profile).</summary>
+    private const string AssemblyListVariable = "TOKENFUNCTIONS_BENCH_ASSEMBLY_LIST";
     private static readonly string[] Scopes = [Contenders.Scope];
     private static readonly string[] SettingPrefixes = ["AzureWebJobsStorage", "TokenCache__", "Http__", "Clients__"];
 
-    public sealed record Run(string Contender, string TokenSource, OperationCounts Counts, double MillisecondsSinceProcessStart, double MillisecondsInContender);
+    public sealed record Run(
+        string Contender, string Build, string TokenSource, OperationCounts Counts, double MillisecondsSinceProcessStart, double MillisecondsInContender, ProcessCosts Costs);
 
-    /// <summary>Puts a token in a table for each contender, then starts <paramref name="runs"/> processes of each, alternating.</summary>
+    /// <summary>
+    /// What the child process had done by its first token, deterministic where times are not: the
+    /// assemblies it had loaded, the methods it had JIT-compiled (ReadyToRun code needs none), and
+    /// the bytes it had allocated (from process start: the runtime's and the host's share included).
+    /// </summary>
+    public sealed record ProcessCosts(int Assemblies, long MethodsJitted, long AllocatedBytes);
+
+    /// <summary>The build the children run from: the published ReadyToRun program, and the JIT build this process runs.</summary>
+    public const string ReadyToRun = "ReadyToRun";
+
+    public const string Jit = "JIT";
+
+    /// <summary>
+    /// Puts a token in a table for each contender, publishes the ReadyToRun build, then starts
+    /// <paramref name="runs"/> processes of each contender from each build, alternating.
+    /// </summary>
     public static async Task<IReadOnlyList<Run>> CompareAsync(BenchmarkRig rig, int runs)
     {
         var coreTable = Contenders.NewTableName();
         var idWebTable = Contenders.NewTableName();
         await SeedAsync(rig.Contenders, coreTable, idWebTable);
+        var published = await ReadyToRunBuild.PublishAsync();
 
         var results = new List<Run>();
         for (var i = 0; i < runs; i++)
         {
-            results.Add(await StartChildAsync(rig, Core, coreTable));
-            results.Add(await StartChildAsync(rig, IdWeb, idWebTable));
+            foreach (var (build, program) in new[] { (ReadyToRun, published), (Jit, (string?)null) })
+            {
+                results.Add(await StartChildAsync(rig, build, program, Core, coreTable));
+                results.Add(await StartChildAsync(rig, build, program, IdWeb, idWebTable));
+            }
         }
 
         return results;
@@ -48,15 +71,15 @@ internal static class FreshProcessColdStart
     {
         var lines = new List<string>
         {
-            "| Contender | Runs | Time to first token from process start, median (min–max) | In the contender, median | Entra token calls | Other Entra calls | Table reads | Table writes | Token source |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| Contender | Build | Runs | Time to first token from process start, median (min–max) | In the contender, median | Assemblies loaded | Methods JIT-compiled | Allocated | Entra token calls | Other Entra calls | Table reads | Table writes | Token source |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         };
-        foreach (var group in runs.GroupBy(r => r.Contender))
+        foreach (var group in runs.GroupBy(r => (r.Build, r.Contender)))
         {
             var sinceStart = group.Select(r => r.MillisecondsSinceProcessStart).Order().ToList();
             var inContender = group.Select(r => r.MillisecondsInContender).Order().ToList();
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {group.Key} | {sinceStart.Count} | {Median(sinceStart):0} ms ({sinceStart[0]:0}–{sinceStart[^1]:0}) | {Median(inContender):0.0} ms | {Distinct(group, c => c.EntraTokenCalls)} | {Distinct(group, c => c.EntraOtherCalls)} | {Distinct(group, c => c.TableReads)} | {Distinct(group, c => c.TableWrites)} | {string.Join("/", group.Select(r => r.TokenSource).Distinct())} |"));
+                $"| {group.Key.Contender} | {group.Key.Build} | {sinceStart.Count} | {Median(sinceStart):0} ms ({sinceStart[0]:0}–{sinceStart[^1]:0}) | {Median(inContender):0.0} ms | {Median(group.Select(r => (double)r.Costs.Assemblies).Order().ToList()):0} | {Median(group.Select(r => (double)r.Costs.MethodsJitted).Order().ToList()):0} | {Median(group.Select(r => r.Costs.AllocatedBytes / 1024.0).Order().ToList()):0} KB | {Distinct(group, c => c.EntraTokenCalls)} | {Distinct(group, c => c.EntraOtherCalls)} | {Distinct(group, c => c.TableReads)} | {Distinct(group, c => c.TableWrites)} | {string.Join("/", group.Select(r => r.TokenSource).Distinct())} |"));
         }
 
         return string.Join(Environment.NewLine, lines);
@@ -80,7 +103,7 @@ internal static class FreshProcessColdStart
             await using var instance = contenders.StartCore(table, traffic);
             var result = await Contenders.ClientOf(instance).AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
             source = result.Token?.Source.ToString() ?? result.Error!.Error;
-            Report(source, traffic, clock.Elapsed);
+            Report(contender, source, traffic, clock.Elapsed);
         }
         else
         {
@@ -90,17 +113,23 @@ internal static class FreshProcessColdStart
             Contenders.AttachIdWebAdapter(application, new TableDistributedCache(contenders.NewTableClient(table, tableHttp), TimeProvider.System, false));
             var result = await application.AcquireTokenForClient(Scopes).ExecuteAsync();
             source = result.AuthenticationResultMetadata.TokenSource.ToString();
-            Report(source, traffic, clock.Elapsed);
+            Report(contender, source, traffic, clock.Elapsed);
         }
 
         return 0;
     }
 
-    private static void Report(string source, TableTraffic traffic, TimeSpan inContender)
+    private static void Report(string contender, string source, TableTraffic traffic, TimeSpan inContender)
     {
         var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
+        var assemblies = AppDomain.CurrentDomain.GetAssemblies();
+        if (Environment.GetEnvironmentVariable(AssemblyListVariable) is { Length: > 0 } folder)
+        {
+            File.WriteAllLines(Path.Combine(folder, contender + ".txt"), assemblies.Select(a => a.GetName().Name ?? "?").Order(StringComparer.Ordinal));
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"probe {source} {traffic.Reads} {traffic.Writes} {sinceStart.TotalMilliseconds:0.###} {inContender.TotalMilliseconds:0.###}"));
+            $"probe {source} {traffic.Reads} {traffic.Writes} {sinceStart.TotalMilliseconds:0.###} {inContender.TotalMilliseconds:0.###} {assemblies.Length} {System.Runtime.JitInfo.GetCompiledMethodCount()} {GC.GetTotalAllocatedBytes(precise: true)}"));
     }
 
     private static async Task SeedAsync(Contenders contenders, string coreTable, string idWebTable)
@@ -121,15 +150,16 @@ internal static class FreshProcessColdStart
         await application.AcquireTokenForClient(Scopes).ExecuteAsync();
     }
 
-    private static async Task<Run> StartChildAsync(BenchmarkRig rig, string contender, string table)
+    /// <param name="program">The published apphost to start; null: this program, as this process runs it.</param>
+    private static async Task<Run> StartChildAsync(BenchmarkRig rig, string build, string? program, string contender, string table)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        var start = new ProcessStartInfo(program ?? Environment.ProcessPath!)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        if (program is null && Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             start.ArgumentList.Add(typeof(FreshProcessColdStart).Assembly.Location);
         }
@@ -162,6 +192,7 @@ internal static class FreshProcessColdStart
         var fields = line.Split(' ');
         return new Run(
             contender,
+            build,
             fields[1],
             (rig.Counts(new TableTraffic()) - before) with
             {
@@ -169,7 +200,11 @@ internal static class FreshProcessColdStart
                 TableWrites = int.Parse(fields[3], CultureInfo.InvariantCulture),
             },
             double.Parse(fields[4], CultureInfo.InvariantCulture),
-            double.Parse(fields[5], CultureInfo.InvariantCulture));
+            double.Parse(fields[5], CultureInfo.InvariantCulture),
+            new ProcessCosts(
+                int.Parse(fields[6], CultureInfo.InvariantCulture),
+                long.Parse(fields[7], CultureInfo.InvariantCulture),
+                long.Parse(fields[8], CultureInfo.InvariantCulture)));
     }
 
     private static double Median(IReadOnlyList<double> sorted) =>

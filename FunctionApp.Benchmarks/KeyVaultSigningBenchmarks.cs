@@ -7,7 +7,7 @@ using TokenFunctions.Tokens;
 namespace TokenFunctions.Benchmarks;
 
 /// <summary>
-/// (f) A cold request — a new instance over a new, empty table, nothing in memory — for a client whose
+/// (g) A cold request — a new instance over a new, empty table, nothing in memory — for a client whose
 /// certificate is in Key Vault, against a vault that takes <see cref="VaultLatency"/> to answer each
 /// request. Baseline: the certificate downloaded with its private key (read the certificate, read its
 /// secret, MSAL signs in the worker). Contender: signed in the vault (read the certificate's public
@@ -17,7 +17,7 @@ namespace TokenFunctions.Benchmarks;
 [Config(typeof(ColdStartConfig))]
 public class KeyVaultSigningBenchmarks
 {
-    public const string Category = "(f) Cold request, certificate in Key Vault, vault 20 ms";
+    public const string Category = "(g) Cold request, certificate in Key Vault, vault 20 ms";
 
     public static readonly TimeSpan VaultLatency = TimeSpan.FromMilliseconds(20);
 

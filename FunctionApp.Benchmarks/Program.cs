@@ -12,7 +12,7 @@ public static class Program
 {
     private const int FreshProcessRuns = 10;
 
-    internal static readonly Type[] Benchmarks = [typeof(WarmHitBenchmarks), typeof(ColdStartBenchmarks), typeof(HerdBenchmarks), typeof(RegionalOutageBenchmarks), typeof(KeyVaultSigningBenchmarks)];
+    internal static readonly Type[] Benchmarks = [typeof(WarmHitBenchmarks), typeof(ColdStartBenchmarks), typeof(HerdBenchmarks), typeof(RegionalOutageBenchmarks), typeof(MissBenchmarks), typeof(KeyVaultSigningBenchmarks)];
 
     public static async Task<int> Main(string[] args)
     {
@@ -20,6 +20,15 @@ public static class Program
         if (args is [FreshProcessColdStart.ChildArgument, var contender, var table])
         {
             return await FreshProcessColdStart.RunChildAsync(contender, table);
+        }
+
+        if (args is ["--fresh-process", ..] rest)
+        {
+            // The fresh-process cold start alone, without BenchmarkDotNet (optionally: how many runs).
+            var runs = rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : FreshProcessRuns;
+            Console.WriteLine(FreshProcessColdStart.Table(await FreshProcessColdStart.CompareAsync(await BenchmarkRig.SharedAsync(), runs)));
+            BenchmarkRig.StopShared();
+            return 0;
         }
 
         if (args.Contains("--smoke"))

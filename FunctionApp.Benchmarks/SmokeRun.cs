@@ -34,6 +34,19 @@ internal static class SmokeRun
             checks.Add(new Check("core cold start calls Entra 0 times", cold.Count > 0 && cold.All(c => c.EntraCalls == 0), Describe(cold)));
             checks.Add(new Check("core cold start reads the Table once and writes nothing", cold.Count > 0 && cold.All(c => c.TableReads == 1 && c.TableWrites == 0), Describe(cold)));
 
+            foreach (var (benchmark, what) in new[]
+            {
+                (nameof(MissBenchmarks.Core_empty_table), "a miss with nothing in the Table"),
+                (nameof(MissBenchmarks.Core_due_token), "a due token"),
+            })
+            {
+                var miss = OperationLog.Read(OperationLog.Key(typeof(MissBenchmarks), benchmark));
+                checks.Add(new Check(
+                    $"core: {what} costs at most 1 Table read and 1 write, and 1 Entra token request",
+                    miss.Count > 0 && miss.All(c => c.TableReads <= 1 && c.TableWrites <= 1 && c.EntraTokenCalls == 1),
+                    Describe(miss)));
+            }
+
             var herd = OperationLog.Read(OperationLog.Key(typeof(HerdBenchmarks), nameof(HerdBenchmarks.Core)));
             checks.Add(new Check($"core herd of {HerdBenchmarks.Callers} sends exactly 1 token request to Entra", herd.Count > 0 && herd.All(c => c.EntraTokenCalls == 1), Describe(herd)));
 
@@ -65,6 +78,12 @@ internal static class SmokeRun
             var fresh = await FreshProcessColdStart.CompareAsync(await BenchmarkRig.SharedAsync(), runs: 2);
             Console.WriteLine(FreshProcessColdStart.Table(fresh));
             var freshCore = fresh.Where(r => r.Contender == FreshProcessColdStart.Core).ToList();
+            var readyToRunJitted = freshCore.Where(r => r.Build == FreshProcessColdStart.ReadyToRun).Select(r => r.Costs.MethodsJitted).DefaultIfEmpty(long.MaxValue).Max();
+            var jitJitted = freshCore.Where(r => r.Build == FreshProcessColdStart.Jit).Select(r => r.Costs.MethodsJitted).DefaultIfEmpty(0).Min();
+            checks.Add(new Check(
+                "core cold start in a new process runs the published ReadyToRun build, which JIT-compiles fewer methods than the JIT build",
+                readyToRunJitted < jitJitted,
+                $"methods JIT-compiled: ReadyToRun at most {readyToRunJitted}, JIT at least {jitJitted}"));
             checks.Add(new Check(
                 "core cold start in a new process: token from the cache, 0 Entra calls, 1 Table read, 0 writes",
                 freshCore.All(r => r.TokenSource == nameof(Tokens.TokenSource.Cache) && r.Counts == new OperationCounts(0, 0, 1, 0)),
@@ -73,6 +92,7 @@ internal static class SmokeRun
             foreach (var (name, benchmarks, method) in new[]
             {
                 ("cold start, Id.Web adapter", typeof(ColdStartBenchmarks), nameof(ColdStartBenchmarks.IdWeb_adapter)),
+                ("miss with nothing in the Table, Id.Web adapter", typeof(MissBenchmarks), nameof(MissBenchmarks.IdWeb_adapter_empty_table)),
                 ("herd, MSAL.NET", typeof(HerdBenchmarks), nameof(HerdBenchmarks.Msal_in_memory)),
                 ("herd, Id.Web adapter", typeof(HerdBenchmarks), nameof(HerdBenchmarks.IdWeb_adapter)),
                 ("region black-holed, MSAL.NET", typeof(RegionalOutageBenchmarks), nameof(RegionalOutageBenchmarks.Msal_regional)),

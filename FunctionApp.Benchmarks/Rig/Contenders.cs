@@ -55,7 +55,7 @@ internal sealed class Contenders
     /// at Information as the Functions host does, with its Table requests counted. With
     /// <paramref name="azureRegion"/>, the client's <c>AzureRegion</c> setting names that region.
     /// </summary>
-    public AppProcess StartCore(string table, TableTraffic traffic, string? azureRegion = null)
+    public AppProcess StartCore(string table, TableTraffic traffic, string? azureRegion = null, TimeProvider? time = null)
     {
         var settings = new Dictionary<string, string?>(_settings) { ["TokenCache__TableName"] = table };
         if (azureRegion is not null)
@@ -63,7 +63,7 @@ internal sealed class Contenders
             settings[$"Clients__{Client}__AzureRegion"] = azureRegion;
         }
 
-        return AppProcess.Start(settings, _routing, configure: services =>
+        return AppProcess.Start(settings, _routing, time, configure: services =>
         {
             services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information));
             services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName)

@@ -13,9 +13,9 @@ public sealed class HoldFirstRequest(Func<HttpRequestMessage, bool> matches) : D
     /// <summary>The first entity update (a write over a row read before).</summary>
     public static HoldFirstRequest EntityUpdate() => new(r => r.Method == HttpMethod.Put);
 
-    /// <summary>The first point read of an app-token row.</summary>
+    /// <summary>The first read of an app-token row (a query of the client's partition, which brings the row's records along).</summary>
     public static HoldFirstRequest AppTokenRead() =>
-        new(r => r.Method == HttpMethod.Get && r.RequestUri!.AbsolutePath.Contains("PartitionKey='app-", StringComparison.Ordinal));
+        new(r => r.Method == HttpMethod.Get && Uri.UnescapeDataString(r.RequestUri!.PathAndQuery).Contains("PartitionKey eq 'app-", StringComparison.Ordinal));
 
     public Task Arrived => _arrived.Task;
 

@@ -118,6 +118,22 @@ public sealed class StartupValidationTests
         Assert.Contains(failure.Failures, f => f.Contains(message, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("TokenCache__TableName", "a-b", "TokenCache__TableName must be 3-63 letters and digits")]
+    [InlineData("TokenCache__OperationTimeout", "00:05:00", "OperationTimeout")]
+    [InlineData("Http__RegionalFailureThreshold", "0", "RegionalFailureThreshold")]
+    [InlineData("Credentials__RefreshInterval", "00:00:10", "RefreshInterval")]
+    [InlineData("Prewarm__MaxParallelism", "0", "MaxParallelism")]
+    public void A_setting_outside_its_range_stops_the_app_at_start_with_a_message_naming_it(string setting, string value, string message)
+    {
+        var settings = ValidSettings();
+        settings[setting] = value;
+
+        var failure = Assert.Throws<OptionsValidationException>(() => AppProcess.Start(settings, new LoopbackRouting()));
+
+        Assert.Contains(failure.Failures, f => f.Contains(message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task In_development_a_missing_encryption_key_is_allowed()
     {

@@ -15,8 +15,8 @@ public static class AuthoritiesServiceCollectionExtensions
     {
         services.AddOptions<EntraHttpOptions>()
             .Bind(configuration.GetSection(EntraHttpOptions.SectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EntraHttpOptions>, EntraHttpOptionsAnnotations>();
 
         // Attempt timeouts are enforced per attempt by the core; HttpClient's own timeout is only a backstop.
         // MSAL asks for its HttpClient on every request, so the factory's handler rotation keeps its

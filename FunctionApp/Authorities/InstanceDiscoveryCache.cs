@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using TokenFunctions.Caching;
 
@@ -53,7 +54,7 @@ public sealed partial class InstanceDiscoveryCache(BrokerRecords records, TimePr
                 return null;
             }
 
-            var record = JsonSerializer.Deserialize<PersistedDiscovery>(payload);
+            var record = JsonSerializer.Deserialize(payload, DiscoveryJson.Default.PersistedDiscovery);
             return record is not null && record.ValidUntil > time.GetUtcNow() ? record.Body : null;
         }
         catch (TokenCacheUnavailableException)
@@ -67,7 +68,7 @@ public sealed partial class InstanceDiscoveryCache(BrokerRecords records, TimePr
         try
         {
             var validUntil = time.GetUtcNow() + Lifetime;
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new PersistedDiscovery(body, validUntil));
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new PersistedDiscovery(body, validUntil), DiscoveryJson.Default.PersistedDiscovery);
             await records.WriteSealedAsync(BrokerRecords.BrokerRecord(row), payload, validUntil, CancellationToken.None).ConfigureAwait(false);
             LogPersisted(logger);
         }
@@ -78,6 +79,10 @@ public sealed partial class InstanceDiscoveryCache(BrokerRecords records, TimePr
     }
 
     private sealed record PersistedDiscovery(string Body, DateTimeOffset ValidUntil);
+
+    // Generated, not reflected: the record's shape is known at build time (and the same as before).
+    [JsonSerializable(typeof(PersistedDiscovery))]
+    private sealed partial class DiscoveryJson : JsonSerializerContext;
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "Instance discovery metadata persisted for the next instances")]
     private static partial void LogPersisted(ILogger logger);

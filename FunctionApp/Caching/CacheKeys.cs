@@ -29,6 +29,18 @@ public static class CacheKeys
     /// </summary>
     public static string ScopeSetRow(string exactScopes) => "scopes-" + Digest(exactScopes);
 
+    /// <summary>
+    /// The row of the throttle record of the tokens in <paramref name="tokenRow"/>: beside them, in the
+    /// same partition, so that it is read in the same query as they are and removed with them.
+    /// </summary>
+    public static string ThrottleRow(string tokenRow) => "throttle-" + tokenRow;
+
+    /// <summary>
+    /// The row of a client's removal generation, in its app-token partition (see
+    /// <see cref="ClientRemovals"/>): read in the same query as any token row, never removed.
+    /// </summary>
+    public const string RemovalRow = "removal";
+
     // Lower-case so that "API://X" and "api://x" share an entry, as Entra treats them alike.
     private static string Hash(params string[] parts) => Digest(string.Join('\n', parts).ToLowerInvariant());
 

@@ -3,12 +3,13 @@ using Microsoft.Extensions.Options;
 namespace TokenFunctions.Caching;
 
 /// <summary>
-/// Removal, fleet-wide. A client's removal generation is a sealed record in the broker partition,
-/// bumped by every removal. Each instance re-reads it at most every
-/// <c>TokenCache__RemovalPropagation</c> before serving a token from memory, and every write of the
-/// client's tokens is stamped with the generation its acquisition started under and checked against
-/// the record just before it lands — so a token cached before a removal is neither served (after the
-/// propagation interval) nor put back by an acquisition that was already under way.
+/// Removal, fleet-wide. A client's removal generation is a sealed record in the client's own app-token
+/// partition (which a removal empties of everything else), bumped by every removal. Each instance
+/// re-reads it at most every <c>TokenCache__RemovalPropagation</c> before serving a token from memory;
+/// every read of a token row brings it along in the same query (<see cref="Observe"/>); and every write
+/// of the client's tokens is stamped with the generation its acquisition started under. So a token
+/// cached before a removal is not served from memory after the propagation interval, and a row stamped
+/// before a removal is a miss on every instance, however late an acquisition that was under way wrote it.
 /// </summary>
 public sealed class ClientRemovals
 {
@@ -26,7 +27,7 @@ public sealed class ClientRemovals
     public ClientRemovals(BrokerRecords records, string clientPartition, IOptions<TokenCacheOptions> options, TimeProvider time)
     {
         _records = records;
-        _record = BrokerRecords.BrokerRecord("removal-" + clientPartition);
+        _record = new CacheEntryKey(clientPartition, CacheKeys.RemovalRow);
         _interval = options.Value.RemovalPropagation;
         _time = time;
 
@@ -68,9 +69,26 @@ public sealed class ClientRemovals
     public async Task<long> ReadAsync(CancellationToken cancellationToken)
     {
         var payload = await _records.ReadSealedAsync(_record, cancellationToken).ConfigureAwait(false);
-        var generation = payload is { Length: 8 } ? BitConverter.ToInt64(payload) : 0;
+        var generation = Generation(payload);
         Learn(generation);
         return Math.Max(generation, Current);
+    }
+
+    /// <summary>The clock this instance's checks are timed by (a check holds from when its read was sent).</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>
+    /// Learns of any removal the record names, as read beside a token row (null: none recorded). With
+    /// <paramref name="asked"/> (when that read was sent), the read was as good as a check and counts as one.
+    /// </summary>
+    public void Observe(byte[]? record, DateTimeOffset? asked)
+    {
+        Learn(Generation(record));
+        if (asked is { } sent)
+        {
+            Unknown = false;
+            ExtendCheck(sent);
+        }
     }
 
     /// <summary>Records a removal and returns its generation (throws <see cref="TokenCacheUnavailableException"/>).</summary>
@@ -82,7 +100,7 @@ public sealed class ClientRemovals
         for (var attempt = 1; ; attempt++)
         {
             var (payload, etag) = await _records.ReadSealedForUpdateAsync(_record, cancellationToken).ConfigureAwait(false);
-            var recorded = Math.Max(payload is { Length: 8 } ? BitConverter.ToInt64(payload) : 0, Current);
+            var recorded = Math.Max(Generation(payload), Current);
 
             // Later than every removal before it, whichever instance's clock recorded those.
             generation = Math.Max(_time.GetUtcNow().UtcTicks, recorded + 1);
@@ -133,6 +151,17 @@ public sealed class ClientRemovals
             }
         }
     }
+
+    private void ExtendCheck(DateTimeOffset asked)
+    {
+        long known;
+        var until = asked.Add(_interval).UtcTicks;
+        while (until > (known = Interlocked.Read(ref _checkedUntilTicks)) && Interlocked.CompareExchange(ref _checkedUntilTicks, until, known) != known)
+        {
+        }
+    }
+
+    private static long Generation(byte[]? record) => record is { Length: 8 } ? BitConverter.ToInt64(record) : 0;
 
     private void Learn(long generation)
     {

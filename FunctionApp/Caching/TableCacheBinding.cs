@@ -24,6 +24,7 @@ public sealed partial class TableCacheBinding
     private readonly long _generation;
     private ETag? _etag;
     private volatile bool _current;
+    private volatile ThrottleRecordRead? _throttleRecord;
     private long _reads;
 
     /// <param name="removals">For a client's app tokens: its removals, which the entry's writes must not predate.</param>
@@ -57,6 +58,24 @@ public sealed partial class TableCacheBinding
     /// </summary>
     public void MarkStale() => _current = false;
 
+    /// <summary>
+    /// An acquisition begins: from now on, <see cref="TryGetThrottleRecord"/> answers only with what a
+    /// read made after this point found.
+    /// </summary>
+    public void BeginAcquisition() => _throttleRecord = null;
+
+    /// <summary>
+    /// The throttle record of this row as the last read found it (<paramref name="record"/> null: none),
+    /// if that read came after the latest <see cref="BeginAcquisition"/>: the acquisition under way then
+    /// knows what every instance has recorded, without another round trip. False: ask the Table.
+    /// </summary>
+    public bool TryGetThrottleRecord(out byte[]? record)
+    {
+        var read = _throttleRecord;
+        record = read?.Record;
+        return read is not null;
+    }
+
     private async Task BeforeAccessAsync(TokenCacheNotificationArgs args)
     {
         if (_current)
@@ -64,11 +83,15 @@ public sealed partial class TableCacheBinding
             return;
         }
 
+        var asked = _removals?.Now;
         try
         {
-            var entry = await _table.ReadAsync(_key, args.CancellationToken).ConfigureAwait(false);
+            var read = await _table.ReadAsync(_key, withRemovalRecord: _removals is not null, args.CancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _reads);
-            if (entry is not null)
+            _throttleRecord = new ThrottleRecordRead(read.ThrottleRecord);
+            _removals?.Observe(read.RemovalRecord, asked);
+            var loaded = false;
+            if (read.Entry is { } entry)
             {
                 // The ETag is kept even when the entry cannot be opened, so the next write replaces it.
                 _etag = entry.ETag;
@@ -78,34 +101,51 @@ public sealed partial class TableCacheBinding
                 }
                 else
                 {
-                    Load(args.TokenCache, entry);
+                    loaded = Load(args.TokenCache, entry);
                 }
+            }
+
+            if (!loaded && IsPredatedByRemoval)
+            {
+                // The read brought news of a removal: what MSAL holds in memory was acquired before it.
+                args.TokenCache.DeserializeMsalV3([], shouldClearExistingCache: true);
             }
 
             _current = true;
         }
         catch (TokenCacheUnavailableException)
         {
-            // Logged once per outage by TableAvailability; MSAL goes on with what it holds in memory.
+            // Logged once per outage by TableAvailability; MSAL goes on with what it holds in memory —
+            // unless this read was to be the client's removal check: a removal may then have gone
+            // unseen, so memory is not to be trusted (the next request's own check says the rest).
+            if (_removals is not null && !_removals.IsCurrent)
+            {
+                args.TokenCache.DeserializeMsalV3([], shouldClearExistingCache: true);
+            }
         }
     }
 
-    private void Load(ITokenCacheSerializer cache, CacheEntry entry)
+    // A removal this binding's acquisitions started before (its tokens must neither be served nor written).
+    private bool IsPredatedByRemoval => _removals is not null && _removals.Current > _generation;
+
+    private bool Load(ITokenCacheSerializer cache, CacheEntry entry)
     {
         if (entry.Payload is null)
         {
             LogEntryUnreadable(_logger, _table.TableName, "sealed for another row, with an unknown key, altered, or not an entry of this broker");
-            return;
+            return false;
         }
 
         try
         {
             cache.DeserializeMsalV3(entry.Payload, shouldClearExistingCache: true);
+            return true;
         }
         catch (MsalClientException ex)
         {
             // An unreadable entry is a miss: Entra is asked, and the fresh token overwrites it.
             LogEntryUnreadable(_logger, _table.TableName, ex.ErrorCode);
+            return false;
         }
     }
 
@@ -131,9 +171,11 @@ public sealed partial class TableCacheBinding
     {
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
-            if (_removals is not null && await _removals.ReadAsync(args.CancellationToken).ConfigureAwait(false) > _generation)
+            if (IsPredatedByRemoval)
             {
                 // The client's tokens were removed while these were being acquired: they do not go back.
+                // (A removal this instance has not heard of yet is caught by every reader instead: the row
+                // is stamped with the generation it was acquired under, read beside the removal record.)
                 LogWriteAbandoned(_logger, _table.TableName);
                 _current = false;
                 return;
@@ -149,11 +191,12 @@ public sealed partial class TableCacheBinding
             {
                 _etag = etag;
                 _current = true;
-                await TakeBackIfRemovedAsync(etag, args.CancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            var remote = await _table.ReadAsync(_key, args.CancellationToken).ConfigureAwait(false);
+            var reread = await _table.ReadAsync(_key, withRemovalRecord: _removals is not null, args.CancellationToken).ConfigureAwait(false);
+            _removals?.Observe(reread.RemovalRecord, asked: null);
+            var remote = reread.Entry;
             if (remote?.WriteId == writeId)
             {
                 // The SDK retried a write that had already landed and was told 409/412: it was ours.
@@ -187,20 +230,11 @@ public sealed partial class TableCacheBinding
         _current = false;
     }
 
-    // A removal may have been recorded between the check before the write and the write itself, and
-    // listed the partition before this row landed: read the record again, and take the row back if so.
-    private async Task TakeBackIfRemovedAsync(ETag written, CancellationToken cancellationToken)
-    {
-        if (_removals is not null && await _removals.ReadAsync(cancellationToken).ConfigureAwait(false) > _generation)
-        {
-            await _table.TryDeleteAsync(_key, written, cancellationToken).ConfigureAwait(false);
-            LogWriteAbandoned(_logger, _table.TableName);
-            _current = false;
-        }
-    }
-
     // Written before a removal this instance knows of (its writer's acquisition was already under way).
     private bool IsRemoved(CacheEntry entry) => _removals is not null && entry.Generation < _removals.Current;
+
+    /// <summary>A read's finding about the throttle record: <see cref="Record"/> null when there was none.</summary>
+    private sealed record ThrottleRecordRead(byte[]? Record);
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Information,
         Message = "Token cache entry in table {Table} predates a removal of the client's tokens; treated as a miss")]

@@ -21,8 +21,8 @@ public static class TokenCacheServiceCollectionExtensions
     {
         services.AddOptions<TokenCacheOptions>()
             .Bind(configuration.GetSection(TokenCacheOptions.SectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenCacheOptions>, TokenCacheOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<TokenCacheOptions>, TokenCacheOptionsValidator>();
         services.AddOptions<TableStorageOptions>()
             .Configure(o =>
@@ -32,8 +32,8 @@ public static class TokenCacheServiceCollectionExtensions
                 o.TableServiceUri = configuration[TableStorageOptions.TableServiceUriSettingName];
                 o.ClientId = configuration[TableStorageOptions.ClientIdSettingName];
             })
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TableStorageOptions>, TableStorageOptionsAnnotations>();
 
         services.AddHttpClient(TableHttpClientName).RecycleConnections();
         services.AddSingleton(CreateTableService);

@@ -21,16 +21,38 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
     public string TableName => table.Name;
 
     /// <summary>
-    /// Reads and opens one entry; a missing entry or table is a miss (null), and an entry that cannot be
-    /// read (another row's, another key's, altered, or of the wrong shape) is a miss with its ETag.
+    /// Reads and opens one entry, and with it, in the same query, the resource's throttle record and —
+    /// with <paramref name="withRemovalRecord"/>, for a client's app tokens — the client's removal record.
+    /// A missing entry or table is a miss (a null <see cref="TokenRowRead.Entry"/>), and an entry that
+    /// cannot be read (another row's, another key's, altered, or of the wrong shape) is a miss with its ETag.
     /// </summary>
-    public async Task<CacheEntry?> ReadAsync(CacheEntryKey key, CancellationToken cancellationToken)
+    public async Task<TokenRowRead> ReadAsync(CacheEntryKey key, bool withRemovalRecord, CancellationToken cancellationToken)
     {
-        var entity = await table.ReadAsync("read", key.PartitionKey, key.RowKey, cancellationToken).ConfigureAwait(false);
-        return entity is null
-            ? null
-            : new CacheEntry(
-                key, SealedEntity.TryOpen(cipher, entity, key), UntrustedEntity.Text(entity, WriteIdProperty), entity.ETag, UntrustedEntity.Number(entity, GenerationProperty) ?? 0);
+        var throttleKey = key with { RowKey = CacheKeys.ThrottleRow(key.RowKey) };
+        var removalKey = key with { RowKey = CacheKeys.RemovalRow };
+        string[] rows = withRemovalRecord ? [key.RowKey, throttleKey.RowKey, removalKey.RowKey] : [key.RowKey, throttleKey.RowKey];
+        var entities = await table.ReadRowsAsync("read", key.PartitionKey, rows, cancellationToken).ConfigureAwait(false);
+
+        CacheEntry? entry = null;
+        byte[]? throttle = null, removal = null;
+        foreach (var entity in entities)
+        {
+            if (entity.RowKey == key.RowKey)
+            {
+                entry = new CacheEntry(
+                    key, SealedEntity.TryOpen(cipher, entity, key), UntrustedEntity.Text(entity, WriteIdProperty), entity.ETag, UntrustedEntity.Number(entity, GenerationProperty) ?? 0);
+            }
+            else if (entity.RowKey == throttleKey.RowKey)
+            {
+                throttle = SealedEntity.TryOpen(cipher, entity, throttleKey);
+            }
+            else if (withRemovalRecord && entity.RowKey == removalKey.RowKey)
+            {
+                removal = SealedEntity.TryOpen(cipher, entity, removalKey);
+            }
+        }
+
+        return new TokenRowRead(entry, throttle, removal);
     }
 
     /// <summary>
@@ -53,13 +75,13 @@ public sealed partial class TokenCacheTable(BrokerTable table, CacheEntryCipher 
         return table.TryWriteAsync("write", entity, ifMatch, cancellationToken);
     }
 
-    /// <summary>Takes back an entry this instance wrote, if no one has written it since.</summary>
-    public Task TryDeleteAsync(CacheEntryKey key, ETag written, CancellationToken cancellationToken) =>
-        table.TryDeleteAsync("delete", key.PartitionKey, key.RowKey, written, cancellationToken);
-
-    /// <summary>Deletes every entry of one Table partition (all app tokens of one client).</summary>
+    /// <summary>
+    /// Deletes every entry of one Table partition (all app tokens of one client, and their throttle
+    /// records) but the client's removal record, which must outlive what it removed.
+    /// </summary>
     public Task<int> DeletePartitionAsync(string partitionKey, CancellationToken cancellationToken) =>
-        table.DeleteWhereAsync("delete", TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}"), int.MaxValue, ifUnchanged: false, cancellationToken);
+        table.DeleteWhereAsync(
+            "delete", TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey} and RowKey ne {CacheKeys.RemovalRow}"), int.MaxValue, ifUnchanged: false, cancellationToken);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error,
         Message = "Token cache entry of {Bytes} bytes exceeds the {Limit}-byte limit of table {Table}; it is not stored")]

@@ -39,9 +39,14 @@ internal sealed class AssertionPayload
     public Dictionary<string, object>? ClientClaims { get; set; }
 }
 
-/// <summary>Source-generated (no reflection at run time) JSON of the assertions the broker builds.</summary>
+/// <summary>
+/// The JSON the broker writes into client assertions — a JWT's header and claims, and the extra
+/// claims a client adds to MSAL's — serialized by generated code, not reflection: no metadata is
+/// built at run time, and it stays correct under trimming.
+/// </summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AssertionHeader))]
 [JsonSerializable(typeof(AssertionPayload))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class AssertionJsonContext : JsonSerializerContext;

@@ -17,14 +17,14 @@ public static class CredentialsServiceCollectionExtensions
         services.AddOptions<CredentialOptions>()
             .Bind(configuration.GetSection(CredentialOptions.SectionName))
             .Configure(o => o.ManagedIdentityClientId ??= configuration["ManagedIdentity:ClientId"] ?? configuration["AZURE_CLIENT_ID"])
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CredentialOptions>, CredentialOptionsAnnotations>();
         services.AddHttpClient(AzureCredentialFactory.HttpClientName).RecycleConnections();
         services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName).RecycleConnections();
 
         // Tests (and hosts with an identity of their own) register a TokenCredential before this.
-        services.TryAddSingleton(sp => AzureCredentialFactory.Create(
-            configuration, sp.GetRequiredService<IOptions<CredentialOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>()));
+        services.TryAddSingleton<TokenCredential>(sp => new DeferredTokenCredential(() => AzureCredentialFactory.Create(
+            configuration, sp.GetRequiredService<IOptions<CredentialOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>())));
         services.AddSingleton<CertificateSourceFactory>();
         services.AddSingleton<ManagedIdentityAssertionFactory>();
         return services;

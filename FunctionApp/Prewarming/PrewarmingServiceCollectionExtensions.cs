@@ -11,8 +11,8 @@ public static class PrewarmingServiceCollectionExtensions
     {
         services.AddOptions<PrewarmOptions>()
             .Bind(configuration.GetSection(PrewarmOptions.SectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PrewarmOptions>, PrewarmOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<PrewarmOptions>, PrewarmOptionsValidator>();
         services.AddSingleton<TokenPrewarmer>();
         return services;

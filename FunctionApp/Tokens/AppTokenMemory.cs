@@ -43,6 +43,9 @@ public sealed class AppTokenMemory(FrontCache front, ClientResources resources, 
     /// <summary><see cref="IsCurrent"/> at a time the caller read already (the hot path reads the clock once).</summary>
     public bool IsCurrentAt(DateTimeOffset now) => removals.IsCurrentAt(now) && Volatile.Read(ref _generation) == removals.Current;
 
+    /// <summary>A removal this instance has learnt of came after what memory holds: it must be forgotten.</summary>
+    public bool IsBehindRemoval => Volatile.Read(ref _generation) != removals.Current;
+
     /// <summary>Checks the removal record when due, and forgets everything a removal was meant for.</summary>
     public async Task RefreshAsync()
     {

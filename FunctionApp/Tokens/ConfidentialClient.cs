@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Identity.Client;
@@ -106,16 +107,16 @@ public sealed partial class ConfidentialClient
     private async Task<TokenResult> AcquireForClientOnMissAsync(
         string key, IReadOnlyList<string> scopes, string? claimsChallenge, CancellationToken cancellationToken)
     {
-        if (!_memory.IsCurrent)
+        // Served from memory after all: the removal check found no removal, or a due token's refresh
+        // failed moments ago and is held back while the token is still usable. When memory has nothing
+        // to serve, the check waits for the acquisition's own read of the Table, which brings the
+        // removal record along (one round trip, not two).
+        if (!_memory.IsCurrent && (ServableFromMemory(key, claimsChallenge, out _) || _memory.IsBehindRemoval))
         {
             await _memory.RefreshAsync().ConfigureAwait(false);
         }
 
-        // Served from memory after all: the check above found no removal, or a due token's refresh
-        // failed moments ago and is held back while the token is still usable.
-        var now = _time.GetUtcNow();
-        if (claimsChallenge is null && _memory.Front.TryGet(key, out var ready) &&
-            (TokenFreshness.IsServable(ready, now) || (TokenFreshness.IsUsable(ready, now) && _memory.Front.IsRefreshHeld(key, now))))
+        if (_memory.IsCurrent && ServableFromMemory(key, claimsChallenge, out var ready))
         {
             _telemetry.FrontCacheHit(TokenRequestTelemetry.ClientCredentials, scopes);
             return ready;
@@ -125,6 +126,14 @@ public sealed partial class ConfidentialClient
             // Identical challenges arriving together share one Entra call too; each new one still bypasses the cache.
             ? _flights.RunAsync(FlightKey(key) + "\nclaims\n" + claimsChallenge, () => AcquireChallengedAsync(key, scopes, claimsChallenge), cancellationToken)
             : _flights.RunAsync(FlightKey(key), () => AcquireFromMsalAsync(key, scopes, claimsChallenge: null, TimeSpan.Zero), cancellationToken)).ConfigureAwait(false);
+    }
+
+    private bool ServableFromMemory(string key, string? claimsChallenge, [NotNullWhen(true)] out AccessToken? ready)
+    {
+        var now = _time.GetUtcNow();
+        ready = null;
+        return claimsChallenge is null && _memory.Front.TryGet(key, out ready) &&
+            (TokenFreshness.IsServable(ready, now) || (TokenFreshness.IsUsable(ready, now) && _memory.Front.IsRefreshHeld(key, now)));
     }
 
     // Keyed by the removal generation too: a request that learnt of a removal never joins an
@@ -215,9 +224,11 @@ public sealed partial class ConfidentialClient
     {
         var generation = _memory.Generation;
         var resource = _memory.Resources.For(scopes);
-        if (_memory.Front.Contains(key))
+        resource.BeginAcquisition();
+        if (_memory.Front.Contains(key) || !_memory.IsCurrent)
         {
-            // The token this instance holds is due: another instance (or the pre-warm timer) may have refreshed it.
+            // The token this instance holds is due: another instance (or the pre-warm timer) may have
+            // refreshed it. Or the removal check is due: the read that brings the row brings the record.
             resource.MarkStale();
         }
 

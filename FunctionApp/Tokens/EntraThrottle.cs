@@ -7,7 +7,9 @@ namespace TokenFunctions.Tokens;
 /// <summary>
 /// When Entra says "retry after", every instance holds back, not only the one that was told: the
 /// deadline is kept in memory and in the Table beside the resource's tokens, and checked just before
-/// MSAL would send a request to Entra (never on a cache hit).
+/// MSAL would send a request to Entra (never on a cache hit). The record is read in the same query as
+/// the tokens when the acquisition read them (<see cref="TableCacheBinding.TryGetThrottleRecord"/>),
+/// and on its own only when it did not.
 /// </summary>
 public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider time, ILogger<EntraThrottle> logger)
 {
@@ -15,8 +17,12 @@ public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider ti
     private static readonly TimeSpan MaxHoldBack = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<CacheEntryKey, DateTimeOffset> _until = new();
 
-    /// <summary>Throws <see cref="EntraThrottledException"/> while this resource of this client is throttled.</summary>
-    public async Task EnsureNotThrottledAsync(CacheEntryKey key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Throws <see cref="EntraThrottledException"/> while this resource of this client is throttled:
+    /// by what this instance was told, or by the record in the Table, read now — unless
+    /// <paramref name="binding"/> read it moments ago, beside the tokens, in this same acquisition.
+    /// </summary>
+    public async Task EnsureNotThrottledAsync(CacheEntryKey key, TableCacheBinding? binding, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         if (_until.TryGetValue(key, out var until) && until > now)
@@ -24,22 +30,36 @@ public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider ti
             throw new EntraThrottledException(until - now);
         }
 
-        try
+        byte[]? payload;
+        if (binding is not null && binding.TryGetThrottleRecord(out var asRead))
         {
-            var payload = await records.ReadSealedAsync(RecordOf(key), cancellationToken).ConfigureAwait(false);
-            if (payload is { Length: 8 } && DateTimeOffset.FromUnixTimeMilliseconds(BitConverter.ToInt64(payload)) is var shared && shared > now)
+            payload = asRead;
+        }
+        else
+        {
+            try
             {
-                // Bounded, whatever the record says: a throttle never holds back longer than Entra ever asks.
-                shared = shared - now > MaxHoldBack ? now + MaxHoldBack : shared;
-                Remember(key, shared);
-                throw new EntraThrottledException(shared - now);
+                payload = await records.ReadSealedAsync(RecordOf(key), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TokenCacheUnavailableException)
+            {
+                // Without the Table, only this instance's own knowledge applies.
+                return;
             }
         }
-        catch (TokenCacheUnavailableException)
+
+        if (payload is { Length: 8 } && DateTimeOffset.FromUnixTimeMilliseconds(BitConverter.ToInt64(payload)) is var shared && shared > now)
         {
-            // Without the Table, only this instance's own knowledge applies.
+            // Bounded, whatever the record says: a throttle never holds back longer than Entra ever asks.
+            shared = shared - now > MaxHoldBack ? now + MaxHoldBack : shared;
+            Remember(key, shared);
+            throw new EntraThrottledException(shared - now);
         }
     }
+
+    /// <summary>Throws <see cref="EntraThrottledException"/> while this resource of this client is throttled (reads the record).</summary>
+    public Task EnsureNotThrottledAsync(CacheEntryKey key, CancellationToken cancellationToken) =>
+        EnsureNotThrottledAsync(key, binding: null, cancellationToken);
 
     /// <summary>How many throttles this instance remembers (bounded by <see cref="MaxRemembered"/>).</summary>
     internal int Remembered => _until.Count;
@@ -85,8 +105,8 @@ public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider ti
         _until[key] = until;
     }
 
-    // Beside the resource's tokens, in the client's partition: removing the client's tokens removes it too.
-    private static CacheEntryKey RecordOf(CacheEntryKey tokens) => tokens with { RowKey = "throttle-" + tokens.RowKey };
+    // Beside the resource's tokens, in the client's partition: read with them, removed with them.
+    private static CacheEntryKey RecordOf(CacheEntryKey tokens) => tokens with { RowKey = CacheKeys.ThrottleRow(tokens.RowKey) };
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Warning,
         Message = "Client {Client}: Entra throttles token requests; holding back every instance for {RetryAfter}")]

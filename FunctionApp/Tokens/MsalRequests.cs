@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Identity.Client;
 using Microsoft.Identity.Client.Extensibility;
+using TokenFunctions.Credentials;
 using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Tokens;
@@ -14,7 +15,7 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public sealed class MsalRequests(ClientRegistration client, EntraThrottle throttle, TokenTelemetry telemetry, TimeProvider time)
 {
-    private readonly string? _clientClaims = client.Options.ClientClaims.Count == 0 ? null : JsonSerializer.Serialize(client.Options.ClientClaims);
+    private readonly string? _clientClaims = client.Options.ClientClaims.Count == 0 ? null : JsonSerializer.Serialize(client.Options.ClientClaims, AssertionJsonContext.Default.DictionaryStringString);
 
     public Task<AccessToken> ForClientAsync(
         BoundApplication msal, IReadOnlyList<string> scopes, string? claimsChallenge, bool forceRefresh, CancellationToken cancellationToken) =>
@@ -40,7 +41,7 @@ public sealed class MsalRequests(ClientRegistration client, EntraThrottle thrott
         var call = new EntraCall(client, flow, msal.Region, telemetry, time);
         request = (T)request.OnBeforeTokenRequest(async data =>
         {
-            await throttle.EnsureNotThrottledAsync(msal.Row, data.CancellationToken).ConfigureAwait(false);
+            await throttle.EnsureNotThrottledAsync(msal.Row, msal.Binding, data.CancellationToken).ConfigureAwait(false);
             ExcludeScopes(data);
             call.Start(data.RequestUri);
         });

@@ -44,6 +44,17 @@ public sealed class ResourceApplications
     /// <summary>Table reads made by this resource's bindings so far.</summary>
     public long TableReads => (_global.IsValueCreated ? _global.Value.Binding.Reads : 0) + (_regional?.Binding.Reads ?? 0);
 
+    /// <summary>An acquisition begins: what its bindings read from now on is what it may rely on (the throttle record).</summary>
+    public void BeginAcquisition()
+    {
+        if (_global.IsValueCreated)
+        {
+            _global.Value.Binding.BeginAcquisition();
+        }
+
+        _regional?.Binding.BeginAcquisition();
+    }
+
     /// <summary>The next access re-reads the Table: another instance may have refreshed the token.</summary>
     public void MarkStale()
     {
