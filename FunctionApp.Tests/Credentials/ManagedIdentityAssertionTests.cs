@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tests.Functions;
 using TokenFunctions.Tests.Rig;
@@ -137,6 +138,33 @@ public sealed class ManagedIdentityAssertionTests(AzuriteFixture azurite)
         Assert.Empty(scenario.FakeEntra.TokenRequestsOf(scenario.Entra.ClientId));
         Assert.Equal("failing", await CredentialAsync(app));
         Assert.Equal("identity_unreachable", await FailureAsync(app));
+        AssertNoSecretIn(scenario, app, response.Body);
+    }
+
+    [Fact]
+    public async Task An_identity_endpoint_that_does_not_answer_within_the_budget_is_a_503_naming_the_identity_not_entra()
+    {
+        await using var scenario = await IdentityAssertionScenario.StartAsync(azurite.Server);
+        var arrived = new SemaphoreSlim(0);
+        scenario.Endpoint.BeforeAnswer = async ct =>
+        {
+            arrived.Release();
+            await Task.Delay(Timeout.Infinite, ct);
+        };
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = scenario.StartProcess(time);
+
+        var pending = app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { EntraScenario.Scope } });
+        await arrived.WaitAsync();
+        time.Advance(TimeSpan.FromSeconds(10)); // Http__RequestBudget's default
+        var response = await pending;
+
+        Assert.True(503 == response.Status, response.Body);
+        Assert.Equal("temporarily_unavailable", response.Text("error"));
+        Assert.Contains($"Client '{EntraScenario.Client}'", response.Text("error_description"), StringComparison.Ordinal);
+        Assert.Contains(scenario.Identity.ClientId, response.Text("error_description"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Entra did not answer", response.Text("error_description"), StringComparison.Ordinal);
+        Assert.Empty(scenario.FakeEntra.TokenRequestsOf(scenario.Entra.ClientId));
         AssertNoSecretIn(scenario, app, response.Body);
     }
 

@@ -50,6 +50,9 @@ public sealed class FakeManagedIdentityEndpoint : IAsyncDisposable
 
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>Runs before each answer, e.g. to hold it (an endpoint that does not answer).</summary>
+    public Func<CancellationToken, Task>? BeforeAnswer { get; set; }
+
     /// <summary>The process environment App Service gives the app: only this endpoint, no other source.</summary>
     public IReadOnlyDictionary<string, string?> EnvironmentVariables => new Dictionary<string, string?>
     {
@@ -67,7 +70,15 @@ public sealed class FakeManagedIdentityEndpoint : IAsyncDisposable
     {
         var app = LoopbackHost.Create(https: false);
         var endpoint = new FakeManagedIdentityEndpoint(app, entra.FederatedCredentials, tenant);
-        app.MapGet("/msi/token", endpoint.Answer);
+        app.MapGet("/msi/token", async (HttpContext context) =>
+        {
+            if (endpoint.BeforeAnswer is { } hold)
+            {
+                await hold(context.RequestAborted);
+            }
+
+            return endpoint.Answer(context);
+        });
         await app.StartAsync();
         endpoint.Port = LoopbackHost.PortOf(app);
         return endpoint;

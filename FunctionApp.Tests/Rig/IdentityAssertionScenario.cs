@@ -56,7 +56,7 @@ public sealed class IdentityAssertionScenario : IAsyncDisposable
     public void Trust(AssignedIdentity identity, string? issuer = null, string audience = FederatedIdentityCredentials.TokenExchangeAudience) =>
         FakeEntra.RegisterFederatedCredential(Entra.ClientId, new FederatedCredential(issuer ?? Issuer, identity.ObjectId, audience));
 
-    public AppProcess StartProcess() => Entra.StartProcess();
+    public AppProcess StartProcess(TimeProvider? time = null) => Entra.StartProcess(time);
 
     public async ValueTask DisposeAsync()
     {

@@ -25,7 +25,7 @@ public sealed partial class AcquisitionPolicy(
     {
         using var budgetTimer = new CancellationTokenSource(_budget, time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetTimer.Token);
-        var signing = SigningCertificate.Track();
+        var signing = AcquisitionCredential.Track();
         try
         {
             try
@@ -54,6 +54,15 @@ public sealed partial class AcquisitionPolicy(
 
                 return await acquire(budget.Token).ConfigureAwait(false);
             }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && signing.Pending is { } pending)
+        {
+            // The budget ran out before Entra was called: the vault or the identity endpoint did not answer.
+            LogCredentialTimedOut(client.Logger, client.Name, pending, _budget);
+            return new TokenError(
+                TokenErrorKind.DependencyUnavailable,
+                "temporarily_unavailable",
+                $"Client '{client.Name}': no answer from its credential ({pending}) within the time budget of {_budget.TotalSeconds:0.#} s; Entra was not called.");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -124,6 +133,10 @@ public sealed partial class AcquisitionPolicy(
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
         Message = "Client {Client}: token request exceeded its budget of {Budget}")]
     private static partial void LogBudgetExhausted(ILogger logger, string client, TimeSpan budget);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Error,
+        Message = "Client {Client}: its credential ({Credential}) did not answer within the budget of {Budget}; Entra was not called")]
+    private static partial void LogCredentialTimedOut(ILogger logger, string client, string credential, TimeSpan budget);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
         Message = "Client {Client}: credential unavailable ({FailureClass}); no token could be issued")]

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Identity.Client;
 using Microsoft.Identity.Client.AppConfig;
@@ -85,8 +86,8 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
     {
         if (client.Assertions is { } assertions)
         {
-            return builder.WithClientAssertion((AssertionRequestOptions request) =>
-                assertions.GetAssertionAsync(request.TokenEndpoint, request.CancellationToken).AsTask());
+            return builder.WithClientAssertion((AssertionRequestOptions request) => AcquisitionCredential.LoadAsync(
+                assertions.Description, () => assertions.GetAssertionAsync(request.TokenEndpoint, request.CancellationToken).AsTask()));
         }
 
         if (client.Certificates is not { } certificates)
@@ -99,13 +100,16 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
             var clientId = client.Options.ClientId;
             return builder.WithClientAssertion(async (AssertionRequestOptions request) =>
             {
-                var certificate = SigningCertificate.Note(await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false));
+                var certificate = AcquisitionCredential.Note(await LoadAsync(certificates, request.CancellationToken).ConfigureAwait(false));
                 return Rfc7523ClientAssertion.Create(certificate, clientId, request.TokenEndpoint, time);
             });
         }
 
         return builder.WithCertificate(
-            async request => SigningCertificate.Note(await certificates.GetCertificateAsync(request.CancellationToken).ConfigureAwait(false)),
+            async request => AcquisitionCredential.Note(await LoadAsync(certificates, request.CancellationToken).ConfigureAwait(false)),
             new CertificateOptions { SendX5C = client.Options.Certificate?.SendX5c ?? false });
     }
+
+    private static Task<X509Certificate2> LoadAsync(ICertificateSource certificates, CancellationToken cancellationToken) =>
+        AcquisitionCredential.LoadAsync(certificates.Description, () => certificates.GetCertificateAsync(cancellationToken).AsTask());
 }
