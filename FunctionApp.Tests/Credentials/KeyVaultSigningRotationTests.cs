@@ -108,6 +108,72 @@ public sealed class KeyVaultSigningRotationTests(AzuriteFixture azurite) : IAsyn
     }
 
     [Fact]
+    public async Task Entra_not_answering_within_the_budget_is_entras_timeout_not_the_vaults()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = _scenario.StartProcess(time);
+        var held = new SemaphoreSlim(0);
+        Entra.BeforeAnswer = async (request, ct) =>
+        {
+            // The client's own requests; the broker's token for the vault is not held.
+            if (request.Form.GetValueOrDefault("client_id") == _scenario.Entra.ClientId)
+            {
+                held.Release();
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+        };
+
+        var pending = app.PostTokenAsync(EntraScenario.Client, new { scopes = Scopes });
+        await held.WaitAsync();
+        time.Advance(TimeSpan.FromSeconds(10)); // Http__RequestBudget's default
+        var response = await pending;
+
+        Assert.True(504 == response.Status, response.Body);
+        Assert.Equal("Entra did not answer within the time budget.", response.Text("error_description"));
+    }
+
+    [Fact]
+    public async Task A_refusal_of_the_old_key_that_arrives_after_the_background_rotation_is_retried_with_the_new_key()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = _scenario.StartProcess(time);
+        var client = app.Client(EntraScenario.Client);
+        Assert.True((await client.AcquireTokenForClientAsync(Scopes, null, default)).Succeeded);
+        var held = new SemaphoreSlim(0);
+        var release = new TaskCompletionSource();
+        var hold = true;
+        Entra.BeforeAnswer = async (request, ct) =>
+        {
+            if (hold && request.Form.GetValueOrDefault("client_id") == _scenario.Entra.ClientId)
+            {
+                hold = false;
+                held.Release();
+                await release.Task.WaitAsync(ct);
+            }
+        };
+
+        // Just before the background check is due, a request carrying the current key's assertion is
+        // on its way to Entra; the vault rotates, the check moves to the new key, and the app
+        // registration drops the old one before Entra answers.
+        time.Advance(TimeSpan.FromSeconds(59));
+        var pending = app.PostTokenAsync(EntraScenario.Client, new { scopes = AnotherScopes });
+        await held.WaitAsync();
+        using var next = _scenario.RotateCertificate();
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Source(client).LastRefresh;
+        Entra.UnregisterCertificate(_scenario.Entra.ClientId, _scenario.Entra.Certificate);
+        release.SetResult();
+        var response = await pending;
+
+        // The refusal was the old key's: the retry signs with the new one, which is not taken for refused.
+        Assert.True(200 == response.Status, response.Body);
+        var attempts = AppRequests.Where(r => r.Form["scope"] == AnotherScopes[0]).ToList();
+        Assert.Equal([S256(_scenario.Entra.Certificate), S256(next)], attempts.Select(SigningThumbprint));
+        Assert.Equal(200, (await app.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://third/.default" } })).Status);
+        Assert.Equal(S256(next), SigningThumbprint(AppRequests[^1]));
+    }
+
+    [Fact]
     public async Task A_refused_key_with_nothing_else_fails_once_with_a_clear_error()
     {
         await using var app = _scenario.StartProcess();

@@ -151,7 +151,7 @@ public sealed class KeyVaultSigningTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(first, reused);
         Assert.NotEqual(first, renewed);
         Assert.Equal(2, Vault.Signs);
-        Assert.Equal(time.GetUtcNow().ToUnixTimeSeconds(), AssertionJwt.TryParse(renewed)!.NumericClaim("nbf"));
+        Assert.Equal(time.GetUtcNow().ToUnixTimeSeconds(), AssertionJwt.TryParse(renewed.Value)!.NumericClaim("nbf"));
     }
 
     [Fact]

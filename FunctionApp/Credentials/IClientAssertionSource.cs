@@ -18,11 +18,22 @@ public interface IClientAssertionSource
     /// An assertion for a call to <paramref name="tokenEndpoint"/>, the endpoint MSAL is about to call
     /// (a certificate assertion's audience: the regional and the global endpoints differ).
     /// </summary>
-    ValueTask<string> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken);
+    ValueTask<ClientAssertion> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Entra refused an assertion of this source: forget what is reused and look for a newer credential.
-    /// True when a retry may succeed (the credential changed); false when there is nothing else.
+    /// Entra refused an assertion of this source, signed by <paramref name="refusedSigner"/> (its
+    /// <see cref="ClientAssertion.SignedBy"/>; null: unknown): forget what is reused and look for a newer
+    /// credential. True when a retry may succeed (the credential changed, also when it had changed
+    /// already since that assertion was signed); false when there is nothing else.
     /// </summary>
-    Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken);
+    Task<bool> ReloadAfterRejectionAsync(string? refusedSigner, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A client assertion and what signed it (a key id; null where the source has one credential only),
+/// so that a refusal names the key refused even after a rotation. Never logged, never shown.
+/// </summary>
+public sealed record ClientAssertion(string Value, string? SignedBy)
+{
+    public override string ToString() => $"client assertion signed by {SignedBy ?? "the source's credential"}";
 }

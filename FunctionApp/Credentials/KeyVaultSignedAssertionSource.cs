@@ -69,16 +69,27 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
     /// <summary>The background check under way or last finished (tests await it).</summary>
     internal Task LastRefresh { get; private set; } = Task.CompletedTask;
 
-    public async ValueTask<string> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken) => _format.Reusable
-        ? await _assertions.GetAsync(tokenEndpoint, _current?.KeyId.AbsoluteUri, _sign, cancellationToken).ConfigureAwait(false)
-        : (await SignAsync(tokenEndpoint).WaitAsync(cancellationToken).ConfigureAwait(false)).Jwt;
+    public async ValueTask<ClientAssertion> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken)
+    {
+        var signed = _format.Reusable
+            ? await _assertions.GetAsync(tokenEndpoint, _current?.KeyId.AbsoluteUri, _sign, cancellationToken).ConfigureAwait(false)
+            : await SignAsync(tokenEndpoint).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new ClientAssertion(signed.Jwt, signed.KeyId);
+    }
 
-    public async Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken)
+    public async Task<bool> ReloadAfterRejectionAsync(string? refusedSigner, CancellationToken cancellationToken)
     {
         Task<bool> replacing;
         lock (_gate)
         {
-            if (_replacedAt is { } replaced && _time.GetUtcNow() - replaced < InFlightAfterReplacement)
+            if (refusedSigner is not null && _current is { } current && refusedSigner != current.KeyId.AbsoluteUri)
+            {
+                // Signed with a key replaced since (by the background check or another refusal): retry
+                // with the current key, which nothing says Entra refuses.
+                return true;
+            }
+
+            if (refusedSigner is null && _replacedAt is { } replaced && _time.GetUtcNow() - replaced < InFlightAfterReplacement)
             {
                 // Signed with the key just replaced: retry with the new key's assertions, forget none of them.
                 return true;

@@ -44,7 +44,7 @@ public sealed partial class ManagedIdentityClientAssertion : IClientAssertionSou
     /// </summary>
     public CredentialStatus Status => _status;
 
-    public async ValueTask<string> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken)
+    public async ValueTask<ClientAssertion> GetAssertionAsync(string tokenEndpoint, CancellationToken cancellationToken)
     {
         AccessToken token;
         try
@@ -64,7 +64,7 @@ public sealed partial class ManagedIdentityClientAssertion : IClientAssertionSou
             LogIdentityTokenObtained(_logger, _client, _identity, _audience, token.ExpiresOn);
         }
 
-        return token.Token;
+        return new ClientAssertion(token.Token, SignedBy: null);
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ public sealed partial class ManagedIdentityClientAssertion : IClientAssertionSou
     /// change that, so there is nothing to retry; health shows the credential failing until a later
     /// request gets through.
     /// </summary>
-    public Task<bool> ReloadAfterRejectionAsync(CancellationToken cancellationToken)
+    public Task<bool> ReloadAfterRejectionAsync(string? refusedSigner, CancellationToken cancellationToken)
     {
         _status = new CredentialStatus(CredentialState.Failing, "assertion_rejected");
         LogAssertionRejected(_logger, _client, _identity, _audience);

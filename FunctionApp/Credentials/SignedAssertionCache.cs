@@ -21,7 +21,7 @@ internal sealed class SignedAssertionCache(TimeProvider time)
     private readonly ConcurrentDictionary<string, Lazy<Task<SignedAssertion>>> _assertions = new(StringComparer.Ordinal);
 
     /// <param name="currentKey">The key id assertions must be signed with (null: none known yet, any will do).</param>
-    public ValueTask<string> GetAsync(string endpoint, string? currentKey, Func<string, Task<SignedAssertion>> sign, CancellationToken cancellationToken)
+    public ValueTask<SignedAssertion> GetAsync(string endpoint, string? currentKey, Func<string, Task<SignedAssertion>> sign, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -35,13 +35,13 @@ internal sealed class SignedAssertionCache(TimeProvider time)
             var signing = entry.Value;
             if (!signing.IsCompletedSuccessfully)
             {
-                return new ValueTask<string>(WaitAsync(signing, cancellationToken));
+                return new ValueTask<SignedAssertion>(signing.WaitAsync(cancellationToken));
             }
 
             var assertion = signing.Result;
             if ((currentKey is null || assertion.KeyId == currentKey) && time.GetUtcNow() < assertion.ExpiresOn - RenewBefore)
             {
-                return new ValueTask<string>(assertion.Jwt);
+                return new ValueTask<SignedAssertion>(assertion);
             }
 
             // Due, or signed with a key since replaced: the first caller to notice replaces it; the others find the replacement.
@@ -51,9 +51,6 @@ internal sealed class SignedAssertionCache(TimeProvider time)
 
     /// <summary>Forgets every assertion: Entra refused one, and no other key is there to sign instead.</summary>
     public void Clear() => _assertions.Clear();
-
-    private static async Task<string> WaitAsync(Task<SignedAssertion> signing, CancellationToken cancellationToken) =>
-        (await signing.WaitAsync(cancellationToken).ConfigureAwait(false)).Jwt;
 
     private async Task<SignedAssertion> SignAsync(string endpoint, Lazy<Task<SignedAssertion>> entry, Func<string, Task<SignedAssertion>> sign)
     {

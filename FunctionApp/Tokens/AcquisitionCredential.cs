@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using TokenFunctions.Credentials;
 
 namespace TokenFunctions.Tokens;
 
@@ -13,10 +14,11 @@ namespace TokenFunctions.Tokens;
 internal sealed class AcquisitionCredential
 {
     private static readonly AsyncLocal<AcquisitionCredential?> Acquisition = new();
-    private volatile string? _thumbprint;
+    private volatile string? _signedBy;
     private volatile string? _pending;
 
-    public string? Thumbprint => _thumbprint;
+    /// <summary>What signed the client assertion: the certificate's thumbprint, or the assertion source's signer (a key id).</summary>
+    public string? SignedBy => _signedBy;
 
     /// <summary>The credential source being waited for right now (its description), if any.</summary>
     public string? Pending => _pending;
@@ -34,10 +36,21 @@ internal sealed class AcquisitionCredential
     {
         if (Acquisition.Value is { } tracked)
         {
-            tracked._thumbprint = certificate.Thumbprint;
+            tracked._signedBy = certificate.Thumbprint;
         }
 
         return certificate;
+    }
+
+    /// <summary>Called with what an assertion source hands MSAL; returns the assertion itself.</summary>
+    public static string Note(ClientAssertion assertion)
+    {
+        if (Acquisition.Value is { } tracked)
+        {
+            tracked._signedBy = assertion.SignedBy;
+        }
+
+        return assertion.Value;
     }
 
     /// <summary>

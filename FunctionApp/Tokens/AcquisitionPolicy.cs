@@ -36,7 +36,7 @@ public sealed partial class AcquisitionPolicy(
             {
                 // Entra no longer accepts the certificate: the vault may hold another one. Retry once
                 // with it; if there is nothing else, fail clearly instead of looping.
-                if (!await client.Certificates.ReloadAfterRejectionAsync(signing.Thumbprint, budget.Token).ConfigureAwait(false))
+                if (!await client.Certificates.ReloadAfterRejectionAsync(signing.SignedBy, budget.Token).ConfigureAwait(false))
                 {
                     return CertificateRejected(ex, client.Certificates);
                 }
@@ -47,7 +47,7 @@ public sealed partial class AcquisitionPolicy(
             {
                 // The same for an assertion signed in the vault or issued to a managed identity: the
                 // source forgets what it reuses and says whether its credential changed.
-                if (!await client.Assertions.ReloadAfterRejectionAsync(budget.Token).ConfigureAwait(false))
+                if (!await client.Assertions.ReloadAfterRejectionAsync(signing.SignedBy, budget.Token).ConfigureAwait(false))
                 {
                     return AssertionRejected(ex, client.Assertions);
                 }

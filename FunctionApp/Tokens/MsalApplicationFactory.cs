@@ -86,8 +86,8 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
     {
         if (client.Assertions is { } assertions)
         {
-            return builder.WithClientAssertion((AssertionRequestOptions request) => AcquisitionCredential.LoadAsync(
-                assertions.Description, () => assertions.GetAssertionAsync(request.TokenEndpoint, request.CancellationToken).AsTask()));
+            return builder.WithClientAssertion(async (AssertionRequestOptions request) => AcquisitionCredential.Note(await AcquisitionCredential.LoadAsync(
+                assertions.Description, () => assertions.GetAssertionAsync(request.TokenEndpoint, request.CancellationToken).AsTask()).ConfigureAwait(false)));
         }
 
         if (client.Certificates is not { } certificates)
