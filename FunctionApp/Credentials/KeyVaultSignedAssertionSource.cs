@@ -17,10 +17,7 @@ namespace TokenFunctions.Credentials;
 /// </summary>
 public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSource, IDisposable
 {
-    /// <summary>
-    /// A rejection this soon after a replacement is taken to be of an assertion signed before it (still in
-    /// flight, within its request budget): worth one retry with the new key, not a refusal of it.
-    /// </summary>
+    /// <summary>With its signer unknown, a rejection this soon after a replacement is taken to be the old key's.</summary>
     private static readonly TimeSpan InFlightAfterReplacement = TimeSpan.FromMinutes(1);
 
     private readonly string _client;
@@ -84,8 +81,7 @@ public sealed partial class KeyVaultSignedAssertionSource : IClientAssertionSour
         {
             if (refusedSigner is not null && _current is { } current && refusedSigner != current.KeyId.AbsoluteUri)
             {
-                // Signed with a key replaced since (by the background check or another refusal): retry
-                // with the current key, which nothing says Entra refuses.
+                // Signed with a key replaced since (a rotation, another refusal): retry with the current one.
                 return true;
             }
 
