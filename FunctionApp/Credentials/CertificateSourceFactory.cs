@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Azure.Core;
-using Azure.Core.Pipeline;
-using Azure.Security.KeyVault.Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenFunctions.Telemetry;
@@ -10,7 +8,8 @@ namespace TokenFunctions.Credentials;
 
 /// <summary>
 /// Makes each client's certificate source, or for a key that signs in the vault its assertion source, from
-/// its settings; one Key Vault certificate client and one signing client per vault, on the same HttpClient.
+/// its settings. The Key Vault parts are made in methods of their own, on the first client that needs
+/// them, so that nothing of the Key Vault SDK is loaded or compiled for a broker that uses no vault.
 /// </summary>
 public sealed class CertificateSourceFactory(
     TokenCredential credential,
@@ -22,21 +21,13 @@ public sealed class CertificateSourceFactory(
 {
     public const string KeyVaultHttpClientName = "KeyVault";
 
-    private readonly ConcurrentDictionary<Uri, CertificateClient> _vaults = new();
-    private readonly ConcurrentDictionary<Uri, KeyVaultSigningClient> _signers = new();
+    private readonly Lock _gate = new();
+    private KeyVaultClients? _keyVault;
 
     public ICertificateSource? Create(string client, ClientCertificateOptions? settings) => settings switch
     {
         { SignInKeyVault: true } => null,
-        { KeyVaultUri: { Length: > 0 } vault, Name: { Length: > 0 } name } => new KeyVaultCertificateSource(
-            client,
-            _vaults.GetOrAdd(new Uri(vault), CreateVaultClient),
-            name,
-            string.IsNullOrEmpty(settings.Version) ? null : settings.Version,
-            options.Value.RefreshInterval,
-            telemetry,
-            time,
-            loggers.CreateLogger($"TokenFunctions.Credentials.{client}")),
+        { KeyVaultUri: { Length: > 0 }, Name: { Length: > 0 } } => CreateKeyVaultSource(client, settings),
         { Path: { Length: > 0 } path } => new PfxFileCertificateSource(client, path, settings.Password, time),
         _ => null,
     };
@@ -44,29 +35,44 @@ public sealed class CertificateSourceFactory(
     /// <summary>The assertion source of a client whose certificate signs in Key Vault; null for any other client.</summary>
     public IClientAssertionSource? CreateAssertionSource(string client, ClientCertificateOptions? settings, CertificateAssertionFormat format) => settings switch
     {
-        { SignInKeyVault: true, KeyVaultUri: { Length: > 0 } vault, Name: { Length: > 0 } name } => new KeyVaultSignedAssertionSource(
+        { SignInKeyVault: true, KeyVaultUri: { Length: > 0 }, Name: { Length: > 0 } } => CreateSigningSource(client, settings, format),
+        _ => null,
+    };
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ICertificateSource CreateKeyVaultSource(string client, ClientCertificateOptions settings) => new KeyVaultCertificateSource(
+        client,
+        KeyVault().Certificates(settings.KeyVaultUri!),
+        settings.Name!,
+        string.IsNullOrEmpty(settings.Version) ? null : settings.Version,
+        options.Value.RefreshInterval,
+        telemetry,
+        time,
+        loggers.CreateLogger($"TokenFunctions.Credentials.{client}"));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private IClientAssertionSource CreateSigningSource(string client, ClientCertificateOptions settings, CertificateAssertionFormat format)
+    {
+        var vaults = KeyVault();
+        return new KeyVaultSignedAssertionSource(
             client,
-            _vaults.GetOrAdd(new Uri(vault), CreateVaultClient),
-            _signers.GetOrAdd(new Uri(vault), uri => new KeyVaultSigningClient(uri, credential, new HttpClientTransport(httpClients.CreateClient(KeyVaultHttpClientName)))),
-            name,
+            vaults.Certificates(settings.KeyVaultUri!),
+            vaults.Signer(settings.KeyVaultUri!),
+            settings.Name!,
             string.IsNullOrEmpty(settings.Version) ? null : settings.Version,
             format,
             options.Value.RefreshInterval,
             telemetry,
             time,
-            loggers.CreateLogger($"TokenFunctions.Credentials.{client}")),
-        _ => null,
-    };
+            loggers.CreateLogger($"TokenFunctions.Credentials.{client}"));
+    }
 
-    private CertificateClient CreateVaultClient(Uri vault)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private KeyVaultClients KeyVault()
     {
-        var clientOptions = new CertificateClientOptions
+        lock (_gate)
         {
-            Transport = new HttpClientTransport(httpClients.CreateClient(KeyVaultHttpClientName)),
-        };
-        clientOptions.Retry.MaxRetries = 2;
-        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
-        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
-        return new CertificateClient(vault, credential, clientOptions);
+            return _keyVault ??= new KeyVaultClients(credential, httpClients);
+        }
     }
 }
