@@ -63,12 +63,14 @@ internal sealed class Contenders
             settings[$"Clients__{Client}__AzureRegion"] = azureRegion;
         }
 
+        // Built as the Functions host builds it in Production (Azure's default): no validation of every
+        // registration when the container is built; the options are still validated at start.
         return AppProcess.Start(settings, _routing, time, configure: services =>
         {
             services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information));
             services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName)
                 .AddHttpMessageHandler(traffic.CreateHandler);
-        });
+        }, validateOnBuild: false);
     }
 
     public static ConfidentialClient ClientOf(AppProcess process) =>
