@@ -31,6 +31,15 @@ public static class Program
             return 0;
         }
 
+        if (args is ["--cold-start-phases", ..] phaseArgs)
+        {
+            // Where a new core instance's bytes go, phase by phase (the profile behind (c)).
+            var instances = phaseArgs.Length > 1 ? int.Parse(phaseArgs[1], System.Globalization.CultureInfo.InvariantCulture) : 200;
+            Console.WriteLine(await ColdStartPhases.RunAsync(await BenchmarkRig.SharedAsync(), instances));
+            BenchmarkRig.StopShared();
+            return 0;
+        }
+
         if (args.Contains("--smoke"))
         {
             return await SmokeRun.RunAsync();
