@@ -70,8 +70,9 @@ public sealed class AppProcess : IAsyncDisposable
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = validateOnBuild, ValidateScopes = validateOnBuild });
 
-        // What the host does at start: every ValidateOnStart options class is checked.
-        provider.GetRequiredService<IStartupValidator>().Validate();
+        // What the host does at start: every ValidateOnStart options class is checked (the broker's own
+        // settings were checked already, by AddTokenBroker).
+        provider.GetService<IStartupValidator>()?.Validate();
         return new AppProcess(provider, logs, journal);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Settings;
 
 namespace TokenFunctions.Authorities;
 
@@ -13,10 +14,8 @@ public static class AuthoritiesServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddAuthorities(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<EntraHttpOptions>()
-            .Bind(configuration.GetSection(EntraHttpOptions.SectionName))
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EntraHttpOptions>, EntraHttpOptionsAnnotations>();
+        services.AddValidatedOptions(
+            configuration.GetSection(EntraHttpOptions.SectionName).Get<EntraHttpOptions>() ?? new(), new EntraHttpOptionsAnnotations());
 
         // Attempt timeouts are enforced per attempt by the core; HttpClient's own timeout is only a backstop.
         // MSAL asks for its HttpClient on every request, so the factory's handler rotation keeps its

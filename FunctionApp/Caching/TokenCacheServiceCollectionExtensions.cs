@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using TokenFunctions.Credentials;
+using TokenFunctions.Settings;
 
 namespace TokenFunctions.Caching;
 
@@ -19,21 +20,18 @@ public static class TokenCacheServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddTokenCache(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<TokenCacheOptions>()
-            .Bind(configuration.GetSection(TokenCacheOptions.SectionName))
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TokenCacheOptions>, TokenCacheOptionsAnnotations>();
-        services.AddSingleton<IValidateOptions<TokenCacheOptions>, TokenCacheOptionsValidator>();
-        services.AddOptions<TableStorageOptions>()
-            .Configure(o =>
+        services.AddValidatedOptions(
+            configuration.GetSection(TokenCacheOptions.SectionName).Get<TokenCacheOptions>() ?? new(),
+            new TokenCacheOptionsAnnotations(), new TokenCacheOptionsValidator(configuration));
+        services.AddValidatedOptions(
+            new TableStorageOptions
             {
-                o.ConnectionString = configuration[TableStorageOptions.ConnectionSettingName];
-                o.AccountName = configuration[TableStorageOptions.AccountNameSettingName];
-                o.TableServiceUri = configuration[TableStorageOptions.TableServiceUriSettingName];
-                o.ClientId = configuration[TableStorageOptions.ClientIdSettingName];
-            })
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TableStorageOptions>, TableStorageOptionsAnnotations>();
+                ConnectionString = configuration[TableStorageOptions.ConnectionSettingName],
+                AccountName = configuration[TableStorageOptions.AccountNameSettingName],
+                TableServiceUri = configuration[TableStorageOptions.TableServiceUriSettingName],
+                ClientId = configuration[TableStorageOptions.ClientIdSettingName],
+            },
+            new TableStorageOptionsAnnotations());
 
         services.AddHttpClient(TableHttpClientName).RecycleConnections();
         services.AddSingleton(CreateTableService);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Settings;
 
 namespace TokenFunctions.Callers;
 
@@ -14,10 +15,7 @@ public static class CallerPolicyServiceCollectionExtensions
     public static IServiceCollection AddCallerPolicy(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<CallerPolicy>();
-        services.AddOptions<ManagedIdentityOptions>()
-            .Bind(configuration)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ManagedIdentityOptions>, ManagedIdentityOptionsValidator>();
+        services.AddValidatedOptions(configuration.Get<ManagedIdentityOptions>() ?? new(), new ManagedIdentityOptionsValidator(configuration));
         services.AddSingleton<HeaderFailureLimit>();
         services.AddSingleton<ManagedIdentityCallers>();
         return services;

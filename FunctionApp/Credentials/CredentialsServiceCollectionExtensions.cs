@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Settings;
 
 namespace TokenFunctions.Credentials;
 
@@ -14,11 +15,9 @@ public static class CredentialsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CredentialOptions>()
-            .Bind(configuration.GetSection(CredentialOptions.SectionName))
-            .Configure(o => o.ManagedIdentityClientId ??= configuration["ManagedIdentity:ClientId"] ?? configuration["AZURE_CLIENT_ID"])
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CredentialOptions>, CredentialOptionsAnnotations>();
+        var credentials = configuration.GetSection(CredentialOptions.SectionName).Get<CredentialOptions>() ?? new();
+        credentials.ManagedIdentityClientId ??= configuration["ManagedIdentity:ClientId"] ?? configuration["AZURE_CLIENT_ID"];
+        services.AddValidatedOptions(credentials, new CredentialOptionsAnnotations());
         services.AddHttpClient(AzureCredentialFactory.HttpClientName).RecycleConnections();
         services.AddHttpClient(CertificateSourceFactory.KeyVaultHttpClientName).RecycleConnections();
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Settings;
 
 namespace TokenFunctions.Prewarming;
 
@@ -9,11 +10,9 @@ public static class PrewarmingServiceCollectionExtensions
     /// <summary>The pre-warm run the timer triggers (<c>Prewarm__...</c>, validated at start-up).</summary>
     public static IServiceCollection AddPrewarming(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<PrewarmOptions>()
-            .Bind(configuration.GetSection(PrewarmOptions.SectionName))
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PrewarmOptions>, PrewarmOptionsAnnotations>();
-        services.AddSingleton<IValidateOptions<PrewarmOptions>, PrewarmOptionsValidator>();
+        services.AddValidatedOptions(
+            configuration.GetSection(PrewarmOptions.SectionName).Get<PrewarmOptions>() ?? new(),
+            new PrewarmOptionsAnnotations(), new PrewarmOptionsValidator(configuration));
         services.AddSingleton<TokenPrewarmer>();
         return services;
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Settings;
 
 namespace TokenFunctions.Tokens;
 
@@ -13,10 +14,7 @@ public static class ConfidentialClientsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddConfidentialClients(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<TokenCoreOptions>()
-            .Bind(configuration)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TokenCoreOptions>, TokenCoreOptionsValidator>();
+        services.AddValidatedOptions(configuration.Get<TokenCoreOptions>() ?? new(), new TokenCoreOptionsValidator());
         services.AddSingleton<MsalApplicationFactory>();
         services.AddSingleton<EntraThrottle>();
         services.AddSingleton<ConfidentialClients>();
