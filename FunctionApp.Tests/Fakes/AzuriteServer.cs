@@ -8,7 +8,7 @@ namespace TokenFunctions.Tests.Fakes;
 
 /// <summary>
 /// Azurite's Table service, run by the tests themselves from the repository's pinned npm package:
-/// loopback only, a free port, in-memory, telemetry off. It can be stopped and started again on the
+/// loopback only, a free port outside the ephemeral range, in-memory, telemetry off. It can be stopped and started again on the
 /// same port to play a Table outage. With identity access it serves HTTPS (the fakes' certificate)
 /// and accepts bearer tokens, as a storage account with shared keys off does.
 /// </summary>
@@ -17,6 +17,9 @@ public sealed class AzuriteServer : IAsyncDisposable
     // Azurite's published development account: a well-known public value, not a secret.
     private const string AccountName = "devstoreaccount1";
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private const int FirstPort = 20000;
+    private const int PortCount = 12000;
 
     private readonly string _script;
     private readonly string? _tlsDirectory;
@@ -69,9 +72,20 @@ public sealed class AzuriteServer : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(tlsDirectory, "key.pem"), key.ExportPkcs8PrivateKeyPem());
         }
 
-        var server = new AzuriteServer(script, FreeLoopbackPort(), tlsDirectory);
-        await server.StartAsync(CancellationToken.None);
-        return server;
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new AzuriteServer(script, UnusedLoopbackPort(), tlsDirectory);
+            try
+            {
+                await server.StartAsync(CancellationToken.None);
+                return server;
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("EADDRINUSE", StringComparison.Ordinal))
+            {
+                // Another process bound the port between our check and Azurite's start: pick another.
+                await server.StopAsync();
+            }
+        }
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -164,10 +178,29 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    private static int FreeLoopbackPort()
+    /// <summary>
+    /// A free loopback port below the kernel's ephemeral range (32768-60999 on Linux, 49152 and up
+    /// elsewhere). The kernel never hands such a port to another socket bound to port 0 or to an
+    /// outgoing connection, so the port of a server stopped to play an outage is still free when the
+    /// test starts it again, however many other fakes and clients the parallel tests open meanwhile.
+    /// </summary>
+    private static int UnusedLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = FirstPort + Random.Shared.Next(PortCount);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken (by another test process's Azurite, say): try another.
+            }
+        }
+
+        throw new InvalidOperationException($"No free loopback port in {FirstPort}-{FirstPort + PortCount - 1}.");
     }
 }
