@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -138,6 +139,31 @@ internal sealed class Contenders
         provider.Initialize(application.UserTokenCache);
         provider.Initialize(application.AppTokenCache);
         return adapter;
+    }
+
+    /// <summary>
+    /// The same adapter as an app with a container composes it (context for (c), not its baseline): a
+    /// new container with the logging the core's instance gets, the Table's HttpClient from
+    /// <see cref="IHttpClientFactory"/> (routed, counted), Microsoft.Identity.Web's
+    /// <c>AddDistributedTokenCaches</c> over the same Table cache, and a new MSAL application bound to
+    /// the adapter resolved from it. What a new instance costs when both sides pay for a container.
+    /// </summary>
+    public (ServiceProvider Services, IConfidentialClientApplication Application) NewIdWebAdapterInContainer(
+        string table, TableTraffic traffic, RoutedMsalHttpClientFactory msalHttp)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new CapturedLogs()));
+        services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(_routing.CreateHandler));
+        services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(traffic.CreateHandler);
+        services.AddDistributedTokenCaches();
+        services.AddSingleton<IDistributedCache>(sp => new TableDistributedCache(
+            NewTableClient(table, sp.GetRequiredService<IHttpClientFactory>().CreateClient(TokenCacheServiceCollectionExtensions.TableHttpClientName)), TimeProvider.System, false));
+        var provider = services.BuildServiceProvider();
+        var application = NewMsalApplication(msalHttp);
+        var cache = provider.GetRequiredService<IMsalTokenCacheProvider>();
+        cache.Initialize(application.UserTokenCache);
+        cache.Initialize(application.AppTokenCache);
+        return (provider, application);
     }
 
     private string Setting(string name) =>
