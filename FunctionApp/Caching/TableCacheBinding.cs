@@ -73,7 +73,13 @@ public sealed partial class TableCacheBinding
     /// An acquisition begins: from now on, <see cref="TryGetThrottleRecord"/> answers only with what a
     /// read made after this point found.
     /// </summary>
-    public void BeginAcquisition() => _throttleRecord = null;
+    public void BeginAcquisition()
+    {
+        _throttleRecord = null;
+
+        // A read handed over by an acquisition that ended before MSAL got to its cache is not this one's.
+        Volatile.Write(ref _handedRead, null);
+    }
 
     /// <summary>
     /// The throttle record of this row as the last read found it (<paramref name="record"/> null: none),
