@@ -139,7 +139,7 @@ internal static class ColdStartPhases
         phases.Begin("ConfidentialClients and the client");
         var clients = provider.GetRequiredService<ConfidentialClients>();
         clients.TryGet(Contenders.Client, out var client);
-        phases.Begin("first token (MSAL application, one Table read)");
+        phases.Begin("first token (one Table read)");
         var result = await client!.AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
         phases.Begin("dispose");
         await provider.DisposeAsync();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections;
 using System.Diagnostics;
 using System.Globalization;
@@ -97,26 +98,37 @@ internal static class FreshProcessColdStart
         var traffic = new TableTraffic();
 
         var clock = Stopwatch.StartNew();
-        string source;
         if (contender == Core)
         {
-            await using var instance = contenders.StartCore(table, traffic);
-            var result = await Contenders.ClientOf(instance).AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
-            source = result.Token?.Source.ToString() ?? result.Error!.Error;
-            Report(contender, source, traffic, clock.Elapsed);
+            await CoreChildAsync(contenders, table, traffic, clock);
         }
         else
         {
-            using var msalHttp = contenders.NewMsalHttpClientFactory();
-            using var tableHttp = contenders.NewTableHttpClient(traffic);
-            var application = contenders.NewMsalApplication(msalHttp);
-            Contenders.AttachIdWebAdapter(application, new TableDistributedCache(contenders.NewTableClient(table, tableHttp), TimeProvider.System, false));
-            var result = await application.AcquireTokenForClient(Scopes).ExecuteAsync();
-            source = result.AuthenticationResultMetadata.TokenSource.ToString();
-            Report(contender, source, traffic, clock.Elapsed);
+            await IdWebChildAsync(contenders, table, traffic, clock);
         }
 
         return 0;
+    }
+
+    // Each contender's code in its own method: a method that names both would load both contenders'
+    // assemblies in either child (an async method's state machine holds the awaiters of every branch).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task CoreChildAsync(Contenders contenders, string table, TableTraffic traffic, Stopwatch clock)
+    {
+        await using var instance = contenders.StartCore(table, traffic);
+        var result = await Contenders.ClientOf(instance).AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
+        Report(Core, result.Token?.Source.ToString() ?? result.Error!.Error, traffic, clock.Elapsed);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task IdWebChildAsync(Contenders contenders, string table, TableTraffic traffic, Stopwatch clock)
+    {
+        using var msalHttp = contenders.NewMsalHttpClientFactory();
+        using var tableHttp = contenders.NewTableHttpClient(traffic);
+        var application = contenders.NewMsalApplication(msalHttp);
+        Contenders.AttachIdWebAdapter(application, new TableDistributedCache(contenders.NewTableClient(table, tableHttp), TimeProvider.System, false));
+        var result = await application.AcquireTokenForClient(Scopes).ExecuteAsync();
+        Report(IdWeb, result.AuthenticationResultMetadata.TokenSource.ToString(), traffic, clock.Elapsed);
     }
 
     private static void Report(string contender, string source, TableTraffic traffic, TimeSpan inContender)

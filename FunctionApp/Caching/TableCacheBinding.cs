@@ -25,6 +25,7 @@ public sealed partial class TableCacheBinding
     private ETag? _etag;
     private volatile bool _current;
     private volatile ThrottleRecordRead? _throttleRecord;
+    private TokenRowRead? _handedRead;
     private long _reads;
 
     /// <param name="removals">For a client's app tokens: its removals, which the entry's writes must not predate.</param>
@@ -59,10 +60,26 @@ public sealed partial class TableCacheBinding
     public void MarkStale() => _current = false;
 
     /// <summary>
+    /// The next MSAL access loads <paramref name="read"/>, a read of this row the acquisition under way
+    /// made itself (and whose removal record it observed), instead of reading the Table again.
+    /// </summary>
+    public void UseRead(TokenRowRead read)
+    {
+        Volatile.Write(ref _handedRead, read);
+        _current = false;
+    }
+
+    /// <summary>
     /// An acquisition begins: from now on, <see cref="TryGetThrottleRecord"/> answers only with what a
     /// read made after this point found.
     /// </summary>
-    public void BeginAcquisition() => _throttleRecord = null;
+    public void BeginAcquisition()
+    {
+        _throttleRecord = null;
+
+        // A read handed over by an acquisition that ended before MSAL got to its cache is not this one's.
+        Volatile.Write(ref _handedRead, null);
+    }
 
     /// <summary>
     /// The throttle record of this row as the last read found it (<paramref name="record"/> null: none),
@@ -86,10 +103,11 @@ public sealed partial class TableCacheBinding
         var asked = _removals?.Now;
         try
         {
-            var read = await _table.ReadAsync(_key, withRemovalRecord: _removals is not null, args.CancellationToken).ConfigureAwait(false);
+            var handed = Interlocked.Exchange(ref _handedRead, null);
+            var read = handed ?? await _table.ReadAsync(_key, withRemovalRecord: _removals is not null, args.CancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _reads);
             _throttleRecord = new ThrottleRecordRead(read.ThrottleRecord);
-            _removals?.Observe(read.RemovalRecord, asked);
+            _removals?.Observe(read.RemovalRecord, handed is null ? asked : null);
             var loaded = false;
             if (read.Entry is { } entry)
             {

@@ -9,7 +9,8 @@ namespace TokenFunctions.Tokens;
 /// <see cref="ScopeRules"/>), each bound to its own row of the client's Table partition. Bounded: past
 /// <see cref="Capacity"/> resources it starts over — the applications go, their tokens stay in the Table.
 /// </summary>
-public sealed class ClientResources(ClientRegistration client, MsalApplicationFactory applications, ClientRemovals removals)
+public sealed class ClientResources(
+    ClientRegistration client, MsalApplicationFactory applications, ClientRemovals removals, TokenCacheTable table, TimeProvider time)
 {
     public const int Capacity = 256;
 
@@ -29,7 +30,7 @@ public sealed class ClientResources(ClientRegistration client, MsalApplicationFa
             _resources.Clear();
         }
 
-        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(client.AppTokenPartition, client.Scopes.RowOf(r)), removals));
+        return _resources.GetOrAdd(resource, r => new ResourceApplications(client, applications, new CacheEntryKey(client.AppTokenPartition, client.Scopes.RowOf(r)), removals, table, time));
     }
 
     public void Clear() => _resources.Clear();

@@ -58,7 +58,7 @@ public sealed partial class ConfidentialClient
         _claimsChallenges = new ClaimsChallengeLimit(time);
         _onBehalfOf = new OnBehalfOfFlow(client, applications, requests, policy, _telemetry, _claimsChallenges, time);
         _memory = new AppTokenMemory(
-            new FrontCache(_scopes.Comparer, tracksLifetimes: true), new ClientResources(client, applications, removals), removals);
+            new FrontCache(_scopes.Comparer, tracksLifetimes: true), new ClientResources(client, applications, removals, table, time), removals);
     }
 
     public string Name => _client.Name;
@@ -225,6 +225,13 @@ public sealed partial class ConfidentialClient
         var generation = _memory.Generation;
         var resource = _memory.Resources.For(scopes);
         resource.BeginAcquisition();
+        if (claimsChallenge is null && await resource.TryServeFromTableAsync(scopes, lifeWanted).ConfigureAwait(false) is { } stored)
+        {
+            _telemetry.CacheResult("table");
+            _memory.Remember(key, stored, generation, _time.GetUtcNow());
+            return stored;
+        }
+
         if (_memory.Front.Contains(key) || !_memory.IsCurrent)
         {
             // The token this instance holds is due: another instance (or the pre-warm timer) may have

@@ -15,6 +15,11 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, TokenCacheTable table, TimeProvider time, ILoggerFactory loggers)
 {
+    private int _built;
+
+    /// <summary>MSAL applications built so far: a token served straight from the Table builds none.</summary>
+    public int ApplicationsBuilt => Volatile.Read(ref _built);
+
     /// <summary>
     /// An application for one resource's app tokens, acquired under removal <paramref name="generation"/>;
     /// with a region, one that sends its requests there.
@@ -42,6 +47,7 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
 
     private IConfidentialClientApplication Create(ClientRegistration client, string? region)
     {
+        Interlocked.Increment(ref _built);
         var options = client.Options;
         var http = new MsalHttpClientFactory(httpClients, region is null ? EntraHttpOptions.ClientName : EntraHttpOptions.RegionalClientName);
         var builder = ConfidentialClientApplicationBuilder.Create(options.ClientId)

@@ -6,22 +6,34 @@ namespace TokenFunctions.Tokens;
 /// <summary>
 /// The MSAL applications of one resource of one client: one for the global endpoint and, once a
 /// region is known, one for the regional endpoint. Both are bound to the resource's single Table row,
-/// so a token either of them obtains is found by both, on this instance and on every other.
+/// so a token either of them obtains is found by both, on this instance and on every other. Until one
+/// is needed, none is built: a token the row already holds is served without MSAL
+/// (<see cref="TryServeFromTableAsync"/>), and otherwise that read is handed to the first one built.
 /// </summary>
 public sealed class ResourceApplications
 {
+    private readonly ClientRegistration _client;
+    private readonly TokenCacheTable _table;
+    private readonly ClientRemovals _removals;
+    private readonly TimeProvider _time;
     private readonly Func<string?, BoundApplication> _bind;
     private readonly Lazy<BoundApplication> _global;
     private volatile BoundApplication? _regional;
+    private TokenRowRead? _handedRead;
 
-    public ResourceApplications(ClientRegistration client, MsalApplicationFactory applications, CacheEntryKey row, ClientRemovals removals)
+    public ResourceApplications(
+        ClientRegistration client, MsalApplicationFactory applications, CacheEntryKey row, ClientRemovals removals, TokenCacheTable table, TimeProvider time)
     {
         Row = row;
+        _client = client;
+        _table = table;
+        _removals = removals;
+        _time = time;
 
         // Both applications acquire under the removal generation known now: a removal after this
         // point drops them, and what they would write then is refused (see ClientRemovals).
         var generation = removals.Current;
-        _bind = region => applications.ForResource(client, row, region, removals, generation);
+        _bind = region => HandRead(applications.ForResource(client, row, region, removals, generation));
         _global = new Lazy<BoundApplication>(() => _bind(null));
     }
 
@@ -44,15 +56,66 @@ public sealed class ResourceApplications
     /// <summary>Table reads made by this resource's bindings so far.</summary>
     public long TableReads => (_global.IsValueCreated ? _global.Value.Binding.Reads : 0) + (_regional?.Binding.Reads ?? 0);
 
+    /// <summary>
+    /// Before any application is built for this resource: reads its row (with the client's removal
+    /// record, as a binding's read would) and returns the token it holds for <paramref name="scopes"/>
+    /// when that is servable with <paramref name="lifeWanted"/> left — no MSAL application, no MSAL code.
+    /// Otherwise null, and the read goes to the application built next, which reads nothing more.
+    /// </summary>
+    public async Task<AccessToken?> TryServeFromTableAsync(IReadOnlyList<string> scopes, TimeSpan lifeWanted)
+    {
+        if (_global.IsValueCreated || _regional is not null)
+        {
+            return null;
+        }
+
+        var asked = _removals.Now;
+        TokenRowRead read;
+        try
+        {
+            read = await _table.ReadAsync(Row, withRemovalRecord: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TokenCacheUnavailableException)
+        {
+            return null; // logged once per outage; the application's own read skips the Table too
+        }
+
+        _removals.Observe(read.RemovalRecord, asked);
+        if (read.Entry is { Payload: { } payload } entry && entry.Generation >= _removals.Current &&
+            SerializedMsalCache.FindAppToken(payload, _client.Options.ClientId, Realm, scopes, _client.Scopes.Comparer) is { } token &&
+            TokenFreshness.IsServable(token, _time.GetUtcNow(), lifeWanted))
+        {
+            return token;
+        }
+
+        Volatile.Write(ref _handedRead, read);
+        return null;
+    }
+
     /// <summary>An acquisition begins: what its bindings read from now on is what it may rely on (the throttle record).</summary>
     public void BeginAcquisition()
     {
+        // A read an earlier acquisition handed over and no application took is not this one's to rely on.
+        Volatile.Write(ref _handedRead, null);
         if (_global.IsValueCreated)
         {
             _global.Value.Binding.BeginAcquisition();
         }
 
         _regional?.Binding.BeginAcquisition();
+    }
+
+    // The tenant as MSAL writes it in each token (none for a generic OpenID Connect provider).
+    private string Realm => string.IsNullOrEmpty(_client.Options.OidcAuthority) ? _client.Tenant : "";
+
+    private BoundApplication HandRead(BoundApplication bound)
+    {
+        if (Interlocked.Exchange(ref _handedRead, null) is { } read)
+        {
+            bound.Binding.UseRead(read);
+        }
+
+        return bound;
     }
 
     /// <summary>The next access re-reads the Table: another instance may have refreshed the token.</summary>
