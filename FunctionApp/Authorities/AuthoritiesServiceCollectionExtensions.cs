@@ -8,8 +8,8 @@ namespace TokenFunctions.Authorities;
 public static class AuthoritiesServiceCollectionExtensions
 {
     /// <summary>
-    /// How the broker reaches Entra: the time budgets (<c>Http__...</c>), MSAL's HttpClients for the
-    /// global and regional endpoints with persisted instance discovery in front of them, and the
+    /// How the broker reaches Entra: the time budgets (<c>Http__...</c>), MSAL's HttpClient for the
+    /// global and regional endpoints with persisted instance discovery in front of it, and the
     /// region resolver with its instance-metadata client.
     /// </summary>
     public static IServiceCollection AddAuthorities(this IServiceCollection services, IConfiguration configuration)
@@ -22,15 +22,15 @@ public static class AuthoritiesServiceCollectionExtensions
         // connections young (unlike the Azure SDK clients, see HeldHttpClients).
         services.AddTransient<InstanceDiscoveryCache>();
         services.AddTransient<EntraAttemptTimeoutHandler>();
-        foreach (var name in new[] { EntraHttpOptions.ClientName, EntraHttpOptions.RegionalClientName })
-        {
-            services.AddHttpClient(name)
-                .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.RequestBudget)
-                .AddHttpMessageHandler<InstanceDiscoveryCache>()
-                .AddHttpMessageHandler<EntraAttemptTimeoutHandler>();
-        }
+        // One name for the global and the regional endpoints: the handler pools connections per host
+        // anyway, and every AddHttpClient call costs each new instance a little more to start.
+        services.AddHttpClient(EntraHttpOptions.ClientName)
+            .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EntraHttpOptions>>().Value.RequestBudget)
+            .AddHttpMessageHandler<InstanceDiscoveryCache>()
+            .AddHttpMessageHandler<EntraAttemptTimeoutHandler>();
 
-        services.AddHttpClient(EntraHttpOptions.ImdsClientName);
+        // The instance-metadata client (EntraHttpOptions.ImdsClientName) needs nothing but the defaults,
+        // so it is not registered: the factory serves any name.
         services.AddSingleton<RegionResolver>();
         return services;
     }

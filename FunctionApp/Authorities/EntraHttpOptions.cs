@@ -7,11 +7,8 @@ public sealed class EntraHttpOptions
 {
     public const string SectionName = "Http";
 
-    /// <summary>The named <see cref="HttpClient"/> MSAL's requests to the global endpoint go through.</summary>
+    /// <summary>The named <see cref="HttpClient"/> MSAL's requests go through, to the global and the regional endpoints.</summary>
     public const string ClientName = "Entra";
-
-    /// <summary>The named <see cref="HttpClient"/> MSAL's requests to a regional endpoint go through.</summary>
-    public const string RegionalClientName = "EntraRegional";
 
     /// <summary>The named <see cref="HttpClient"/> for the instance metadata service.</summary>
     public const string ImdsClientName = "Imds";

@@ -49,7 +49,7 @@ public sealed class MsalApplicationFactory(IHttpClientFactory httpClients, Token
     {
         Interlocked.Increment(ref _built);
         var options = client.Options;
-        var http = new MsalHttpClientFactory(httpClients, region is null ? EntraHttpOptions.ClientName : EntraHttpOptions.RegionalClientName);
+        var http = new MsalHttpClientFactory(httpClients, EntraHttpOptions.ClientName);
         var builder = ConfidentialClientApplicationBuilder.Create(options.ClientId)
             // A regional 5xx fails over to the global endpoint at once; MSAL's own retry (a second after)
             // would only spend the request budget on the same failing region.
