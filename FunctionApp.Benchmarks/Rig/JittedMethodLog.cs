@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Tracing;
 using System.Globalization;
 using System.Reflection.Emit;
@@ -8,7 +9,8 @@ namespace TokenFunctions.Benchmarks.Rig;
 /// <summary>
 /// The methods a process JIT-compiles, as the runtime reports them to an in-process listener
 /// (MethodLoadVerbose under the JIT keyword): what a fresh-process child could not take from
-/// ReadyToRun code, for a profile. Started first thing in the child, so its own cost (the listener
+/// ReadyToRun code, for a profile: one line per method, with when it was compiled (milliseconds
+/// since the process started), its tier and flags. Started first thing in the child, so its own cost (the listener
 /// and the runtime's event dispatch, a few dozen methods) is in the list and in the child's counts:
 /// the child runs it only when asked to write the list.
 /// </summary>
@@ -22,6 +24,7 @@ internal sealed class JittedMethodLog : EventListener
     // Runs before EventListener's constructor, which already reports the existing sources.
     private readonly ConcurrentQueue<string> _methods = new();
     private readonly TaskCompletionSource _flushed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DateTime _processStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
@@ -49,7 +52,7 @@ internal sealed class JittedMethodLog : EventListener
         // MethodFlags: 0x8 jitted, 0x40 ReadyToRun code rejected; bits 7-10 the optimization tier.
         var flags = Convert.ToUInt32(payload[names.IndexOf("MethodFlags")], CultureInfo.InvariantCulture);
         var tier = (flags >> 7) & 0xF;
-        _methods.Enqueue(string.Create(CultureInfo.InvariantCulture, $"{TierName(tier)}\t0x{flags:x}\t{Field("MethodNamespace")}::{name}\t{Field("MethodSignature")}"));
+        _methods.Enqueue(string.Create(CultureInfo.InvariantCulture, $"{(eventData.TimeStamp - _processStart).TotalMilliseconds:0.0}\t{TierName(tier)}\t0x{flags:x}\t{Field("MethodNamespace")}::{name}\t{Field("MethodSignature")}"));
     }
 
     /// <summary>
