@@ -23,11 +23,11 @@ internal static class FreshProcessColdStart
 
     private const string EntraPortVariable = "TOKENFUNCTIONS_BENCH_ENTRA_PORT";
 
-    /// <summary>When set, the child writes the names of the assemblies it loaded to {contender}-{build}.txt in this folder (for a profile).</summary>
+    /// <summary>When set, the child writes the names of the assemblies it loaded to {contender}-{build}-assemblies.txt in this folder (for a profile).</summary>
     private const string AssemblyListVariable = "TOKENFUNCTIONS_BENCH_ASSEMBLY_LIST";
 
     /// <summary>
-    /// When set, the child writes the methods it JIT-compiled to {contender}-{build}.txt in this
+    /// When set, the child writes the methods it JIT-compiled to {contender}-{build}-jit.txt in this
     /// folder (for a profile; the listener's own share is in that child's counts).
     /// </summary>
     private const string JitListVariable = "TOKENFUNCTIONS_BENCH_JIT_LIST";
@@ -128,14 +128,15 @@ internal static class FreshProcessColdStart
 
         if (jitted is not null)
         {
-            await File.WriteAllLinesAsync(ListPath(JitListVariable, contender), await jitted.FlushAsync());
+            await File.WriteAllLinesAsync(ListPath(JitListVariable, contender, "jit"), await jitted.FlushAsync());
         }
 
         return 0;
     }
 
-    private static string ListPath(string folderVariable, string contender) =>
-        Path.Combine(Environment.GetEnvironmentVariable(folderVariable)!, $"{contender}-{Environment.GetEnvironmentVariable(BuildVariable)}.txt");
+    // Named by kind as well, so that both lists can go to one folder.
+    private static string ListPath(string folderVariable, string contender, string kind) =>
+        Path.Combine(Environment.GetEnvironmentVariable(folderVariable)!, $"{contender}-{Environment.GetEnvironmentVariable(BuildVariable)}-{kind}.txt");
 
     private static void Report(string contender, string source, TableTraffic traffic, TimeSpan inContender)
     {
@@ -143,7 +144,7 @@ internal static class FreshProcessColdStart
         var assemblies = AppDomain.CurrentDomain.GetAssemblies();
         if (Environment.GetEnvironmentVariable(AssemblyListVariable) is { Length: > 0 })
         {
-            File.WriteAllLines(ListPath(AssemblyListVariable, contender), assemblies.Select(a => a.GetName().Name ?? "?").Order(StringComparer.Ordinal));
+            File.WriteAllLines(ListPath(AssemblyListVariable, contender, "assemblies"), assemblies.Select(a => a.GetName().Name ?? "?").Order(StringComparer.Ordinal));
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
