@@ -24,8 +24,17 @@ internal static class FreshProcessColdStart
 
     private const string EntraPortVariable = "TOKENFUNCTIONS_BENCH_ENTRA_PORT";
 
-    /// <summary>When set, the child writes the names of the assemblies it loaded to {contender}.txt in this folder (for a profile).</summary>
+    /// <summary>When set, the child writes the names of the assemblies it loaded to {contender}-{build}-assemblies.txt in this folder (for a profile).</summary>
     private const string AssemblyListVariable = "TOKENFUNCTIONS_BENCH_ASSEMBLY_LIST";
+
+    /// <summary>
+    /// When set, the child writes the methods it JIT-compiled to {contender}-{build}-jit.txt in this
+    /// folder (for a profile; the listener's own share is in that child's counts).
+    /// </summary>
+    private const string JitListVariable = "TOKENFUNCTIONS_BENCH_JIT_LIST";
+
+    /// <summary>Which build a child runs from, for the names of its lists.</summary>
+    private const string BuildVariable = "TOKENFUNCTIONS_BENCH_BUILD";
     private static readonly string[] Scopes = [Contenders.Scope];
     private static readonly string[] SettingPrefixes = ["AzureWebJobsStorage", "TokenCache__", "Http__", "Clients__"];
 
@@ -89,6 +98,7 @@ internal static class FreshProcessColdStart
     /// <summary>The child: build one contender from the environment, get the token once, report.</summary>
     public static async Task<int> RunChildAsync(string contender, string table)
     {
+        using var jitted = Environment.GetEnvironmentVariable(JitListVariable) is { Length: > 0 } ? new JittedMethodLog() : null;
         var settings = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
             .Select(e => (Name: (string)e.Key, Value: (string?)e.Value))
             .Where(e => SettingPrefixes.Any(p => e.Name.StartsWith(p, StringComparison.Ordinal)))
@@ -105,6 +115,11 @@ internal static class FreshProcessColdStart
         else
         {
             await IdWebChildAsync(contenders, table, traffic, clock);
+        }
+
+        if (jitted is not null)
+        {
+            await File.WriteAllLinesAsync(ListPath(JitListVariable, contender, "jit"), await jitted.FlushAsync());
         }
 
         return 0;
@@ -131,13 +146,17 @@ internal static class FreshProcessColdStart
         Report(IdWeb, result.AuthenticationResultMetadata.TokenSource.ToString(), traffic, clock.Elapsed);
     }
 
+    // Named by kind as well, so that both lists can go to one folder.
+    private static string ListPath(string folderVariable, string contender, string kind) =>
+        Path.Combine(Environment.GetEnvironmentVariable(folderVariable)!, $"{contender}-{Environment.GetEnvironmentVariable(BuildVariable)}-{kind}.txt");
+
     private static void Report(string contender, string source, TableTraffic traffic, TimeSpan inContender)
     {
         var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
         var assemblies = AppDomain.CurrentDomain.GetAssemblies();
-        if (Environment.GetEnvironmentVariable(AssemblyListVariable) is { Length: > 0 } folder)
+        if (Environment.GetEnvironmentVariable(AssemblyListVariable) is { Length: > 0 })
         {
-            File.WriteAllLines(Path.Combine(folder, contender + ".txt"), assemblies.Select(a => a.GetName().Name ?? "?").Order(StringComparer.Ordinal));
+            File.WriteAllLines(ListPath(AssemblyListVariable, contender, "assemblies"), assemblies.Select(a => a.GetName().Name ?? "?").Order(StringComparer.Ordinal));
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -185,6 +204,7 @@ internal static class FreshProcessColdStart
         }
 
         start.Environment[EntraPortVariable] = rig.Entra.Port.ToString(CultureInfo.InvariantCulture);
+        start.Environment[BuildVariable] = build;
 
         var before = rig.Counts(new TableTraffic());
         using var process = Process.Start(start) ?? throw new InvalidOperationException("The child process did not start.");
