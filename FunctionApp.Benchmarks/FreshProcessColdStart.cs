@@ -22,6 +22,9 @@ internal static class FreshProcessColdStart
     public const string Core = "core";
     public const string IdWeb = "idweb";
 
+    /// <summary>The adapter composed in a container with the core's logging (context, not the baseline).</summary>
+    public const string IdWebInContainer = "idweb-container";
+
     private const string EntraPortVariable = "TOKENFUNCTIONS_BENCH_ENTRA_PORT";
 
     /// <summary>When set, the child writes the names of the assemblies it loaded to {contender}-{build}-assemblies.txt in this folder (for a profile).</summary>
@@ -46,7 +49,7 @@ internal static class FreshProcessColdStart
     /// assemblies it had loaded, the methods it had JIT-compiled (ReadyToRun code needs none), and
     /// the bytes it had allocated (from process start: the runtime's and the host's share included).
     /// </summary>
-    public sealed record ProcessCosts(int Assemblies, long MethodsJitted, long AllocatedBytes);
+    public sealed record ProcessCosts(int Assemblies, long MethodsJitted, long AllocatedBytes, bool MsalLoaded);
 
     /// <summary>The build the children run from: the published ReadyToRun program, and the JIT build this process runs.</summary>
     public const string ReadyToRun = "ReadyToRun";
@@ -71,6 +74,7 @@ internal static class FreshProcessColdStart
             {
                 results.Add(await StartChildAsync(rig, build, program, Core, coreTable));
                 results.Add(await StartChildAsync(rig, build, program, IdWeb, idWebTable));
+                results.Add(await StartChildAsync(rig, build, program, IdWebInContainer, idWebTable));
             }
         }
 
@@ -81,15 +85,15 @@ internal static class FreshProcessColdStart
     {
         var lines = new List<string>
         {
-            "| Contender | Build | Runs | Time to first token from process start, median (min–max) | In the contender, median | Assemblies loaded | Methods JIT-compiled | Allocated | Entra token calls | Other Entra calls | Table reads | Table writes | Token source |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| Contender | Build | Runs | Time to first token from process start, median (min–max) | In the contender, median | Assemblies loaded | Methods JIT-compiled | Allocated | MSAL loaded | Entra token calls | Other Entra calls | Table reads | Table writes | Token source |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
         };
         foreach (var group in runs.GroupBy(r => (r.Build, r.Contender)))
         {
             var sinceStart = group.Select(r => r.MillisecondsSinceProcessStart).Order().ToList();
             var inContender = group.Select(r => r.MillisecondsInContender).Order().ToList();
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {group.Key.Contender} | {group.Key.Build} | {sinceStart.Count} | {Median(sinceStart):0} ms ({sinceStart[0]:0}–{sinceStart[^1]:0}) | {Median(inContender):0.0} ms | {Median(group.Select(r => (double)r.Costs.Assemblies).Order().ToList()):0} | {Median(group.Select(r => (double)r.Costs.MethodsJitted).Order().ToList()):0} | {Median(group.Select(r => r.Costs.AllocatedBytes / 1024.0).Order().ToList()):0} KB | {Distinct(group, c => c.EntraTokenCalls)} | {Distinct(group, c => c.EntraOtherCalls)} | {Distinct(group, c => c.TableReads)} | {Distinct(group, c => c.TableWrites)} | {string.Join("/", group.Select(r => r.TokenSource).Distinct())} |"));
+                $"| {group.Key.Contender} | {group.Key.Build} | {sinceStart.Count} | {Median(sinceStart):0} ms ({sinceStart[0]:0}–{sinceStart[^1]:0}) | {Median(inContender):0.0} ms | {Median(group.Select(r => (double)r.Costs.Assemblies).Order().ToList()):0} | {Median(group.Select(r => (double)r.Costs.MethodsJitted).Order().ToList()):0} | {Median(group.Select(r => r.Costs.AllocatedBytes / 1024.0).Order().ToList()):0} KB | {string.Join("/", group.Select(r => r.Costs.MsalLoaded ? "yes" : "no").Distinct())} | {Distinct(group, c => c.EntraTokenCalls)} | {Distinct(group, c => c.EntraOtherCalls)} | {Distinct(group, c => c.TableReads)} | {Distinct(group, c => c.TableWrites)} | {string.Join("/", group.Select(r => r.TokenSource).Distinct())} |"));
         }
 
         return string.Join(Environment.NewLine, lines);
@@ -111,6 +115,10 @@ internal static class FreshProcessColdStart
         if (contender == Core)
         {
             await CoreChildAsync(contenders, table, traffic, clock);
+        }
+        else if (contender == IdWebInContainer)
+        {
+            await IdWebInContainerChildAsync(contenders, table, traffic, clock);
         }
         else
         {
@@ -146,6 +154,18 @@ internal static class FreshProcessColdStart
         Report(IdWeb, result.AuthenticationResultMetadata.TokenSource.ToString(), traffic, clock.Elapsed);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task IdWebInContainerChildAsync(Contenders contenders, string table, TableTraffic traffic, Stopwatch clock)
+    {
+        using var msalHttp = contenders.NewMsalHttpClientFactory();
+        var (services, application) = contenders.NewIdWebAdapterInContainer(table, traffic, msalHttp);
+        await using (services)
+        {
+            var result = await application.AcquireTokenForClient(Scopes).ExecuteAsync();
+            Report(IdWebInContainer, result.AuthenticationResultMetadata.TokenSource.ToString(), traffic, clock.Elapsed);
+        }
+    }
+
     // Named by kind as well, so that both lists can go to one folder.
     private static string ListPath(string folderVariable, string contender, string kind) =>
         Path.Combine(Environment.GetEnvironmentVariable(folderVariable)!, $"{contender}-{Environment.GetEnvironmentVariable(BuildVariable)}-{kind}.txt");
@@ -160,7 +180,7 @@ internal static class FreshProcessColdStart
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"probe {source} {traffic.Reads} {traffic.Writes} {sinceStart.TotalMilliseconds:0.###} {inContender.TotalMilliseconds:0.###} {assemblies.Length} {System.Runtime.JitInfo.GetCompiledMethodCount()} {GC.GetTotalAllocatedBytes(precise: true)}"));
+            $"probe {source} {traffic.Reads} {traffic.Writes} {sinceStart.TotalMilliseconds:0.###} {inContender.TotalMilliseconds:0.###} {assemblies.Length} {System.Runtime.JitInfo.GetCompiledMethodCount()} {GC.GetTotalAllocatedBytes(precise: true)} {(assemblies.Any(a => a.GetName().Name == "Microsoft.Identity.Client") ? 1 : 0)}"));
     }
 
     private static async Task SeedAsync(Contenders contenders, string coreTable, string idWebTable)
@@ -236,7 +256,8 @@ internal static class FreshProcessColdStart
             new ProcessCosts(
                 int.Parse(fields[6], CultureInfo.InvariantCulture),
                 long.Parse(fields[7], CultureInfo.InvariantCulture),
-                long.Parse(fields[8], CultureInfo.InvariantCulture)));
+                long.Parse(fields[8], CultureInfo.InvariantCulture),
+                fields[9] == "1"));
     }
 
     private static double Median(IReadOnlyList<double> sorted) =>

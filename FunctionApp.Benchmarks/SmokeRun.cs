@@ -85,6 +85,10 @@ internal static class SmokeRun
                 readyToRunJitted < jitJitted,
                 $"methods JIT-compiled: ReadyToRun at most {readyToRunJitted}, JIT at least {jitJitted}"));
             checks.Add(new Check(
+                "core cold start in a new process serves the Table's token without loading MSAL",
+                freshCore.Count > 0 && freshCore.All(r => !r.Costs.MsalLoaded),
+                string.Join("; ", freshCore.Select(r => $"{r.Build}: MSAL {(r.Costs.MsalLoaded ? "loaded" : "not loaded")}"))));
+            checks.Add(new Check(
                 "core cold start in a new process: token from the cache, 0 Entra calls, 1 Table read, 0 writes",
                 freshCore.All(r => r.TokenSource == nameof(Tokens.TokenSource.Cache) && r.Counts == new OperationCounts(0, 0, 1, 0)),
                 string.Join("; ", freshCore.Select(r => $"{r.TokenSource}: {r.Counts}"))));
