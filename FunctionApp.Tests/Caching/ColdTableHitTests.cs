@@ -157,6 +157,29 @@ public sealed class ColdTableHitTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal((1, 1), TableReadsAndWrites(cold));
     }
 
+    [Fact]
+    public async Task A_table_that_does_not_answer_holds_a_cold_request_no_longer_than_the_request_budget()
+    {
+        // The Table's own time box is longer than the whole request's budget here: the budget decides.
+        _scenario.Settings["TokenCache__OperationTimeout"] = "00:00:30";
+        _scenario.Settings["Http__RequestBudget"] = "00:00:02";
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var reads = new SemaphoreSlim(0);
+        await using var cold = _scenario.StartProcess(time, services => services
+            .AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName)
+            .AddHttpMessageHandler(() => new UnansweredReads(reads)));
+        var entraCalls = _scenario.Entra.TokenCalls();
+
+        var request = cold.Client(EntraScenario.Client).AcquireTokenForClientAsync(Scopes, null, default).AsTask();
+        await reads.WaitAsync();
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        // Bounded in real time only so that a regression fails instead of hanging.
+        var result = await request.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal((TokenErrorKind.Timeout, "temporarily_unavailable"), (result.Error!.Kind, result.Error.Error));
+        Assert.Equal(entraCalls, _scenario.Entra.TokenCalls());
+    }
+
     private CacheEntryKey Row => new(
         CacheKeys.AppTokenPartition(EntraScenario.Client, _scenario.ClientId, _scenario.Tenant), CacheKeys.ResourceRow("api://inventory"));
 
@@ -180,6 +203,22 @@ public sealed class ColdTableHitTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains(parts[0], json, StringComparison.Ordinal);
         var altered = parts[1].Length == 0 ? json[..json.IndexOf(parts[0], StringComparison.Ordinal)] : json.Replace(parts[0], parts[1], StringComparison.Ordinal);
         Assert.NotNull(await table.TryWriteAsync(Row, Encoding.UTF8.GetBytes(altered), "test", entry.Generation, null, entry.ETag, default));
+    }
+
+    /// <summary>A Table that takes every read and never answers it (until the caller gives up).</summary>
+    private sealed class UnansweredReads(SemaphoreSlim arrivals) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method != HttpMethod.Get)
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+
+            arrivals.Release();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new OperationCanceledException(cancellationToken);
+        }
     }
 
     private static int ApplicationsBuilt(AppProcess app) => app.Services.GetRequiredService<MsalApplicationFactory>().ApplicationsBuilt;

@@ -20,10 +20,15 @@ public sealed partial class AcquisitionPolicy(
 {
     private readonly TimeSpan _budget = http.Value.RequestBudget;
 
+    /// <summary>How long one whole token request may take (<c>Http__RequestBudget</c>).</summary>
+    public TimeSpan Budget => _budget;
+
     /// <param name="row">The Table row of the tokens being acquired, under whose name a throttle is remembered.</param>
-    public async Task<TokenResult> RunAsync(CacheEntryKey row, Func<CancellationToken, Task<AccessToken>> acquire, CancellationToken cancellationToken)
+    /// <param name="spent">What the request has already spent of its budget (a new instance's read of the row).</param>
+    public async Task<TokenResult> RunAsync(
+        CacheEntryKey row, Func<CancellationToken, Task<AccessToken>> acquire, CancellationToken cancellationToken, TimeSpan spent = default)
     {
-        using var budgetTimer = new CancellationTokenSource(_budget, time);
+        using var budgetTimer = new CancellationTokenSource(spent < _budget ? _budget - spent : TimeSpan.Zero, time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetTimer.Token);
         var signing = AcquisitionCredential.Track();
         try

@@ -225,7 +225,12 @@ public sealed partial class ConfidentialClient
         var generation = _memory.Generation;
         var resource = _memory.Resources.For(scopes);
         resource.BeginAcquisition();
-        if (claimsChallenge is null && await resource.TryServeFromTableAsync(scopes, lifeWanted).ConfigureAwait(false) is { } stored)
+
+        // A new instance's first request for the resource: the Table's token, when it serves, before
+        // anything of MSAL is touched (the policy's handlers name MSAL's exceptions); its time counts
+        // against the request's budget.
+        var started = _time.GetTimestamp();
+        if (claimsChallenge is null && await resource.TryServeFromTableAsync(scopes, lifeWanted, _policy.Budget).ConfigureAwait(false) is { } stored)
         {
             _telemetry.CacheResult("table");
             _memory.Remember(key, stored, generation, _time.GetUtcNow());
@@ -241,7 +246,7 @@ public sealed partial class ConfidentialClient
 
         var tableReads = resource.TableReads;
         var result = await _policy.RunAsync(
-            resource.Row, ct => AcquireForClientAsync(key, resource, scopes, claimsChallenge, lifeWanted, ct), CancellationToken.None).ConfigureAwait(false);
+            resource.Row, ct => AcquireForClientAsync(key, resource, scopes, claimsChallenge, lifeWanted, ct), CancellationToken.None, _time.GetElapsedTime(started)).ConfigureAwait(false);
         if (result.Succeeded)
         {
             _telemetry.CacheResult(result.Token.Source == TokenSource.IdentityProvider ? "miss" : resource.TableReads > tableReads ? "table" : "msal");

@@ -19,7 +19,9 @@ public sealed class ResourceApplications
     private readonly Func<string?, BoundApplication> _bind;
     private readonly Lazy<BoundApplication> _global;
     private volatile BoundApplication? _regional;
-    private TokenRowRead? _handedRead;
+    private HandedRead? _handedRead;
+    private long _acquisitions;
+    private long _coldReads;
 
     public ResourceApplications(
         ClientRegistration client, MsalApplicationFactory applications, CacheEntryKey row, ClientRemovals removals, TokenCacheTable table, TimeProvider time)
@@ -53,31 +55,40 @@ public sealed class ResourceApplications
         return regional;
     }
 
-    /// <summary>Table reads made by this resource's bindings so far.</summary>
-    public long TableReads => (_global.IsValueCreated ? _global.Value.Binding.Reads : 0) + (_regional?.Binding.Reads ?? 0);
+    /// <summary>Table reads made for this resource so far: before any application was built, and by their bindings.</summary>
+    public long TableReads =>
+        Interlocked.Read(ref _coldReads) + (_global.IsValueCreated ? _global.Value.Binding.Reads : 0) + (_regional?.Binding.Reads ?? 0);
 
     /// <summary>
     /// Before any application is built for this resource: reads its row (with the client's removal
     /// record, as a binding's read would) and returns the token it holds for <paramref name="scopes"/>
     /// when that is servable with <paramref name="lifeWanted"/> left — no MSAL application, no MSAL code.
-    /// Otherwise null, and the read goes to the application built next, which reads nothing more.
+    /// Otherwise null, and the read goes to the application this acquisition builds next, which reads
+    /// nothing more. A read that outlasts <paramref name="budget"/> (the request's) is given up.
     /// </summary>
-    public async Task<AccessToken?> TryServeFromTableAsync(IReadOnlyList<string> scopes, TimeSpan lifeWanted)
+    public async Task<AccessToken?> TryServeFromTableAsync(IReadOnlyList<string> scopes, TimeSpan lifeWanted, TimeSpan budget)
     {
-        if (_global.IsValueCreated || _regional is not null)
+        if (HasApplication)
         {
             return null;
         }
 
+        var acquisition = Interlocked.Read(ref _acquisitions);
         var asked = _removals.Now;
         TokenRowRead read;
+        using var timeout = new CancellationTokenSource(budget, _time);
         try
         {
-            read = await _table.ReadAsync(Row, withRemovalRecord: true, CancellationToken.None).ConfigureAwait(false);
+            read = await _table.ReadAsync(Row, withRemovalRecord: true, timeout.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _coldReads);
         }
         catch (TokenCacheUnavailableException)
         {
             return null; // logged once per outage; the application's own read skips the Table too
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return null; // the budget is spent: the acquisition that follows says so
         }
 
         _removals.Observe(read.RemovalRecord, asked);
@@ -88,7 +99,13 @@ public sealed class ResourceApplications
             return token;
         }
 
-        Volatile.Write(ref _handedRead, read);
+        // Handed over only while no application exists (a concurrent acquisition of another key of this
+        // row may have built one meanwhile, with a read of its own), and taken only by this acquisition.
+        if (!HasApplication)
+        {
+            Volatile.Write(ref _handedRead, new HandedRead(read, acquisition));
+        }
+
         return null;
     }
 
@@ -96,6 +113,7 @@ public sealed class ResourceApplications
     public void BeginAcquisition()
     {
         // A read an earlier acquisition handed over and no application took is not this one's to rely on.
+        Interlocked.Increment(ref _acquisitions);
         Volatile.Write(ref _handedRead, null);
         if (_global.IsValueCreated)
         {
@@ -105,14 +123,16 @@ public sealed class ResourceApplications
         _regional?.Binding.BeginAcquisition();
     }
 
+    private bool HasApplication => _global.IsValueCreated || _regional is not null;
+
     // The tenant as MSAL writes it in each token (none for a generic OpenID Connect provider).
     private string Realm => string.IsNullOrEmpty(_client.Options.OidcAuthority) ? _client.Tenant : "";
 
     private BoundApplication HandRead(BoundApplication bound)
     {
-        if (Interlocked.Exchange(ref _handedRead, null) is { } read)
+        if (Interlocked.Exchange(ref _handedRead, null) is { } handed && handed.Acquisition == Interlocked.Read(ref _acquisitions))
         {
-            bound.Binding.UseRead(read);
+            bound.Binding.UseRead(handed.Read);
         }
 
         return bound;
@@ -135,3 +155,6 @@ public sealed record BoundApplication(IConfidentialClientApplication Application
 {
     public CacheEntryKey Row => Binding.Key;
 }
+
+/// <summary>A read of the row made during acquisition number <see cref="Acquisition"/>, for its first application.</summary>
+internal sealed record HandedRead(TokenRowRead Read, long Acquisition);
