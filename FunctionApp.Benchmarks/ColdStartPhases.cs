@@ -128,7 +128,7 @@ internal static class ColdStartPhases
         services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(new TableTraffic().CreateHandler);
         phases.Begin("BuildServiceProvider (Production: no validation on build)");
         var provider = services.BuildServiceProvider();
-        phases.Begin("ValidateOnStart (IStartupValidator)");
+        phases.Begin("the host's start-up validators (IStartupValidator)");
         provider.GetService<IStartupValidator>()?.Validate();
         foreach (var shared in SharedServices)
         {

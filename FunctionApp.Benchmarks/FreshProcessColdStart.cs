@@ -1,7 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Collections;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using TokenFunctions.Benchmarks.Rig;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tokens;

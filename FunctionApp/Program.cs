@@ -11,6 +11,7 @@ using TokenFunctions.Credentials;
 using TokenFunctions.Functions;
 using TokenFunctions.Health;
 using TokenFunctions.Prewarming;
+using TokenFunctions.Settings;
 using TokenFunctions.Telemetry;
 using TokenFunctions.Tokens;
 
@@ -46,7 +47,8 @@ namespace TokenFunctions
                 .AddCallerPolicy(configuration)
                 .AddPrewarming(configuration)
                 .AddHealth()
-                .AddEndpoints();
+                .AddEndpoints()
+                .ThrowIfAnySettingFailed();
         }
     }
 }

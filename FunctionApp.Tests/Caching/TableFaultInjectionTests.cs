@@ -124,8 +124,7 @@ public sealed class TableFaultInjectionTests(AzuriteFixture azurite)
     {
         await using var scenario = await EntraScenario.StartAsync(azurite.Server);
 
-        // This test is about what the rows hold, not about a slow Table: on a loaded machine a write
-        // past the default time box (1 s) is skipped, and the rows it inspects would not be there.
+        // About what the rows hold, not a slow Table: a write past the 1 s default is skipped on a loaded machine.
         scenario.Settings["TokenCache__OperationTimeout"] = "00:00:30";
         var answers = new List<FunctionResponse>();
         await using (var first = scenario.StartProcess())

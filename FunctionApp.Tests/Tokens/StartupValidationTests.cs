@@ -58,6 +58,22 @@ public sealed class StartupValidationTests
         Assert.Contains(failure.Failures, f => f.Contains(message, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Bad_settings_of_several_areas_are_reported_together_so_one_deployment_fixes_them_all()
+    {
+        var settings = ValidSettings();
+        settings["Http__AttemptTimeout"] = "00:10:00";
+        settings["Prewarm__Schedule"] = "every five minutes";
+        settings["Clients__orders__AzureRegion"] = "east us 2!";
+
+        var failure = Assert.Throws<AggregateException>(() => AppProcess.Start(settings, new LoopbackRouting()));
+
+        var messages = failure.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).ToList();
+        Assert.Contains(messages, m => m.Contains("AttemptTimeout", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("is not a six-field NCRONTAB expression", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("AzureRegion must be empty", StringComparison.Ordinal));
+    }
+
     private const string CallerPrefix = "Clients__orders__ManagedIdentityCallers__0__";
     private const string SecretHash = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
 
