@@ -138,7 +138,17 @@ public sealed class AzuriteServer : IAsyncDisposable
                 output.AppendLine(e.Data);
             }
         };
-        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"Azurite exited before listening:\n{output}"));
+        process.Exited += (_, _) =>
+        {
+            // Under the lock: the output handlers may still be appending (reading it unlocked crashed the test host once).
+            string text;
+            lock (output)
+            {
+                text = output.ToString();
+            }
+
+            listening.TrySetException(new InvalidOperationException($"Azurite exited before listening:\n{text}"));
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
