@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tests.Rig;
@@ -56,6 +57,25 @@ public sealed class RegionalAcquisitionTests(AzuriteFixture azurite) : IAsyncLif
         Assert.Equal(200, response.Status);
         Assert.Equal(1, Entra.TokenCalls(host: "westus2.login.microsoft.com"));
         Assert.Equal(0, _imds.Calls);
+    }
+
+    [Fact]
+    public async Task A_regional_token_in_the_table_is_served_to_a_new_instance_without_entra_or_msal()
+    {
+        _scenario.Settings[Setting] = "westus2";
+        string stored;
+        await using (var first = _scenario.StartProcess())
+        {
+            stored = (await first.Client(EntraScenario.Client).AcquireTokenForClientAsync([EntraScenario.Scope], null, default)).Token!.Value;
+        }
+
+        await using var next = _scenario.StartProcess();
+        var result = await next.Client(EntraScenario.Client).AcquireTokenForClientAsync([EntraScenario.Scope], null, default);
+
+        Assert.Equal((stored, TokenFunctions.Tokens.TokenSource.Cache), (result.Token!.Value, result.Token.Source));
+        Assert.Equal(1, Entra.TokenCalls());
+        Assert.Equal(1, next.Requests.TableRequests("GET"));
+        Assert.Equal(0, next.Services.GetRequiredService<TokenFunctions.Tokens.MsalApplicationFactory>().ApplicationsBuilt);
     }
 
     [Fact]
@@ -226,6 +246,26 @@ public sealed class RegionalAcquisitionTests(AzuriteFixture azurite) : IAsyncLif
         time.Advance(TimeSpan.FromSeconds(21));
         Assert.Equal(200, (await second.PostTokenAsync(EntraScenario.Client, new { scopes = new[] { "api://inventory/read" } })).Status);
         Assert.Equal(2, Entra.TokenCalls());
+    }
+
+    [Fact]
+    public async Task An_oidc_providers_token_in_the_table_is_served_to_a_new_instance_without_msal()
+    {
+        _scenario.Settings.Remove($"Clients__{EntraScenario.Client}__Authority");
+        _scenario.Settings[$"Clients__{EntraScenario.Client}__OidcAuthority"] = $"https://{FakeEntraId.OidcHost}";
+        string[] scopes = ["api://oidc-resource/read"];
+        string stored;
+        await using (var first = _scenario.StartProcess())
+        {
+            stored = (await first.Client(EntraScenario.Client).AcquireTokenForClientAsync(scopes, null, default)).Token!.Value;
+        }
+
+        await using var next = _scenario.StartProcess();
+        var result = await next.Client(EntraScenario.Client).AcquireTokenForClientAsync(scopes, null, default);
+
+        Assert.Equal((stored, TokenFunctions.Tokens.TokenSource.Cache), (result.Token!.Value, result.Token.Source));
+        Assert.Equal(1, Entra.TokenCalls());
+        Assert.Equal(0, next.Services.GetRequiredService<TokenFunctions.Tokens.MsalApplicationFactory>().ApplicationsBuilt);
     }
 
     [Fact]
