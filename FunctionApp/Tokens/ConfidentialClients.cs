@@ -1,9 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Authorities;
 using TokenFunctions.Caching;
 using TokenFunctions.Credentials;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Tokens;
 
@@ -17,7 +18,19 @@ public sealed class ConfidentialClients : IDisposable
     private readonly Dictionary<string, ConfidentialClient> _clients = new(StringComparer.OrdinalIgnoreCase);
 
     public ConfidentialClients(
-        IOptions<TokenCoreOptions> options, CertificateSourceFactory certificates, ManagedIdentityAssertionFactory identityAssertions, ILoggerFactory loggers, IServiceProvider services)
+        IOptions<TokenCoreOptions> options,
+        CertificateSourceFactory certificates,
+        ManagedIdentityAssertionFactory identityAssertions,
+        MsalApplicationFactory applications,
+        TokenCacheTable table,
+        BrokerRecords records,
+        EntraThrottle throttle,
+        RegionResolver regions,
+        IOptions<EntraHttpOptions> http,
+        IOptions<TokenCacheOptions> cache,
+        TokenTelemetry telemetry,
+        TimeProvider time,
+        ILoggerFactory loggers)
     {
         foreach (var (name, settings) in options.Value.Clients)
         {
@@ -26,12 +39,12 @@ public sealed class ConfidentialClients : IDisposable
                 identityAssertions.Create(name, settings.ManagedIdentityAssertion, settings.Authority)
                     ?? certificates.CreateAssertionSource(name, settings.Certificate, AssertionFormat(settings)));
 
-            // The client's own parts get the registration; everything shared comes from the container.
-            var requests = ActivatorUtilities.CreateInstance<MsalRequests>(services, client);
-            var failover = ActivatorUtilities.CreateInstance<RegionalFailover>(services, client, requests);
-            var policy = ActivatorUtilities.CreateInstance<AcquisitionPolicy>(services, client);
-            var removals = ActivatorUtilities.CreateInstance<ClientRemovals>(services, client.AppTokenPartition);
-            _clients[name] = ActivatorUtilities.CreateInstance<ConfidentialClient>(services, client, requests, failover, policy, removals);
+            // The client's own parts get the registration; what they share is this constructor's arguments.
+            var requests = new MsalRequests(client, throttle, telemetry, time);
+            var failover = new RegionalFailover(client, regions, requests, http, telemetry, time);
+            var policy = new AcquisitionPolicy(client, throttle, http, telemetry, time);
+            var removals = new ClientRemovals(records, client.AppTokenPartition, cache, time);
+            _clients[name] = new ConfidentialClient(client, applications, policy, failover, requests, table, removals, telemetry, time);
         }
     }
 
