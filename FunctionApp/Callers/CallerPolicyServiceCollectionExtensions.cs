@@ -14,7 +14,10 @@ public static class CallerPolicyServiceCollectionExtensions
     public static IServiceCollection AddCallerPolicy(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<CallerPolicy>();
-        services.AddValidatedOptions(configuration.Get<ManagedIdentityOptions>() ?? new(), new ManagedIdentityOptionsValidator(configuration));
+        // Bound into a new instance, not with Get<T>(), as the token core's options are (AddConfidentialClients).
+        var options = new ManagedIdentityOptions();
+        configuration.Bind(options);
+        services.AddValidatedOptions(options, new ManagedIdentityOptionsValidator(configuration));
         services.AddSingleton<HeaderFailureLimit>();
         services.AddSingleton<ManagedIdentityCallers>();
         return services;

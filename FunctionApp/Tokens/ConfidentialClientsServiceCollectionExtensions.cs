@@ -13,7 +13,11 @@ public static class ConfidentialClientsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddConfidentialClients(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddValidatedOptions(configuration.Get<TokenCoreOptions>() ?? new(), new TokenCoreOptionsValidator());
+        // Bound into a new instance, not with Get<T>(): on the root, Get first lists every top-level
+        // setting (each of the host's app settings) only to learn that there are some.
+        var options = new TokenCoreOptions();
+        configuration.Bind(options);
+        services.AddValidatedOptions(options, new TokenCoreOptionsValidator());
         services.AddSingleton<MsalApplicationFactory>();
         services.AddSingleton<EntraThrottle>();
         services.AddSingleton<ConfidentialClients>();
