@@ -10,8 +10,6 @@ public sealed partial class PrewarmOptionsValidator(IConfiguration configuration
 {
     public ValidateOptionsResult Validate(string? name, PrewarmOptions options)
     {
-        // Client names straight from configuration, so a bad client setting is reported once, by its own validator.
-        var clients = configuration.GetSection("Clients").GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var failures = new List<string>();
         if (options.Schedule is { Length: > 0 } schedule && !IsNcrontab(schedule))
         {
@@ -23,6 +21,9 @@ public sealed partial class PrewarmOptionsValidator(IConfiguration configuration
             failures.Add("Prewarm__Schedule is required when Prewarm__Targets are configured (for example '0 */5 * * * *').");
         }
 
+        // Client names straight from configuration, so a bad client setting is reported once, by its own
+        // validator; listed only when there are targets to check.
+        var clients = options.Targets.Count == 0 ? [] : configuration.GetSection("Clients").GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Targets.Count; i++)
         {
             var target = options.Targets[i];
