@@ -16,7 +16,6 @@ public sealed class HeldHttpClientTests
     [Theory]
     [InlineData(TokenCacheServiceCollectionExtensions.TableHttpClientName)]
     [InlineData(AzureCredentialFactory.HttpClientName)]
-    [InlineData(CertificateSourceFactory.KeyVaultHttpClientName)]
     public async Task Connections_of_a_held_client_are_recycled_on_the_routed_handler(string client)
     {
         await using var app = AppProcess.Start(new Dictionary<string, string?>

@@ -11,7 +11,11 @@ namespace TokenFunctions.Credentials;
 /// </summary>
 public static class AzureCredentialFactory
 {
-    public const string HttpClientName = "AzureIdentity";
+    /// <summary>
+    /// The named <see cref="HttpClient"/> of the broker's own Azure SDK clients other than the Table's:
+    /// its credentials and Key Vault's clients.
+    /// </summary>
+    public const string HttpClientName = "Azure";
 
     public static TokenCredential Create(IConfiguration configuration, CredentialOptions options, IHttpClientFactory httpClients)
     {

@@ -19,8 +19,6 @@ public sealed class CertificateSourceFactory(
     TimeProvider time,
     ILoggerFactory loggers)
 {
-    public const string KeyVaultHttpClientName = "KeyVault";
-
     private readonly Lock _gate = new();
     private KeyVaultClients? _keyVault;
 

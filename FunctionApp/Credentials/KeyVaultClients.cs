@@ -18,13 +18,13 @@ internal sealed class KeyVaultClients(TokenCredential credential, IHttpClientFac
     public CertificateClient Certificates(string vault) => _vaults.GetOrAdd(new Uri(vault), CreateVaultClient);
 
     public KeyVaultSigningClient Signer(string vault) => _signers.GetOrAdd(
-        new Uri(vault), uri => new KeyVaultSigningClient(uri, credential, new HttpClientTransport(httpClients.CreateClient(CertificateSourceFactory.KeyVaultHttpClientName))));
+        new Uri(vault), uri => new KeyVaultSigningClient(uri, credential, new HttpClientTransport(httpClients.CreateClient(AzureCredentialFactory.HttpClientName))));
 
     private CertificateClient CreateVaultClient(Uri vault)
     {
         var clientOptions = new CertificateClientOptions
         {
-            Transport = new HttpClientTransport(httpClients.CreateClient(CertificateSourceFactory.KeyVaultHttpClientName)),
+            Transport = new HttpClientTransport(httpClients.CreateClient(AzureCredentialFactory.HttpClientName)),
         };
         clientOptions.Retry.MaxRetries = 2;
         clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
