@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenFunctions.Caching;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Authorities;
 
@@ -22,7 +23,7 @@ public sealed partial class RegionResolver(
     IHttpClientFactory httpClients,
     IOptions<EntraHttpOptions> options,
     TimeProvider time,
-    ILogger<RegionResolver> logger)
+    ILoggerFactory loggers)
 {
     private static readonly TimeSpan FoundLifetime = TimeSpan.FromHours(24);
     private static readonly TimeSpan NotFoundLifetime = TimeSpan.FromHours(1);
@@ -30,6 +31,7 @@ public sealed partial class RegionResolver(
     private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(30);
 
     private readonly Lock _gate = new();
+    private readonly DeferredLogger<RegionResolver> _logger = new(loggers);
     private Task<Detection>? _detection;
 
     // Detections in a row that got no answer; touched only by the one detection under way.
@@ -75,7 +77,7 @@ public sealed partial class RegionResolver(
             if (answer is null)
             {
                 var retryIn = RetryDelay(++_unanswered);
-                LogImdsFailed(logger, failure, retryIn);
+                LogImdsFailed(_logger, failure, retryIn);
                 return new Detection(NoRegion, time.GetUtcNow() + retryIn);
             }
 
@@ -84,7 +86,7 @@ public sealed partial class RegionResolver(
         }
 
         _unanswered = 0;
-        LogResolved(logger, resolved.Name ?? "(global)", resolved.Source);
+        LogResolved(_logger, resolved.Name ?? "(global)", resolved.Source);
 
         // "No region" is remembered for a shorter while than a found region.
         return new Detection(resolved, time.GetUtcNow() + (resolved.Name is null ? NotFoundLifetime : FoundLifetime));

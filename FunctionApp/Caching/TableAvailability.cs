@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Caching;
 
@@ -8,9 +9,10 @@ namespace TokenFunctions.Caching;
 /// period and are served from memory and Entra; then one request tries the Table again. An outage
 /// is logged once when it starts and once when it ends, however many requests it touches.
 /// </summary>
-public sealed partial class TableAvailability(TimeProvider time, IOptions<TokenCacheOptions> options, ILogger<TableAvailability> logger)
+public sealed partial class TableAvailability(TimeProvider time, IOptions<TokenCacheOptions> options, ILoggerFactory loggers)
 {
     private readonly TimeSpan _backoff = options.Value.OutageBackoff;
+    private readonly DeferredLogger<TableAvailability> _logger = new(loggers);
     private long _skipUntilTicks;
     private int _down;
     private long _failures;
@@ -27,7 +29,7 @@ public sealed partial class TableAvailability(TimeProvider time, IOptions<TokenC
         Interlocked.Exchange(ref _skipUntilTicks, time.GetUtcNow().Add(_backoff).UtcTicks);
         if (Interlocked.Exchange(ref _down, 1) == 0)
         {
-            LogOutage(logger, operation, exception.GetType().Name, _backoff);
+            LogOutage(_logger, operation, exception.GetType().Name, _backoff);
         }
     }
 
@@ -35,7 +37,7 @@ public sealed partial class TableAvailability(TimeProvider time, IOptions<TokenC
     {
         if (Volatile.Read(ref _down) == 1 && Interlocked.Exchange(ref _down, 0) == 1)
         {
-            LogRecovered(logger, Failures);
+            LogRecovered(_logger, Failures);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using TokenFunctions.Caching;
+using TokenFunctions.Telemetry;
 
 namespace TokenFunctions.Tokens;
 
@@ -11,11 +12,12 @@ namespace TokenFunctions.Tokens;
 /// the tokens when the acquisition read them (<see cref="TableCacheBinding.TryGetThrottleRecord"/>),
 /// and on its own only when it did not.
 /// </summary>
-public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider time, ILogger<EntraThrottle> logger)
+public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider time, ILoggerFactory loggers)
 {
     internal const int MaxRemembered = 1024;
     private static readonly TimeSpan MaxHoldBack = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<CacheEntryKey, DateTimeOffset> _until = new();
+    private readonly DeferredLogger<EntraThrottle> _logger = new(loggers);
 
     /// <summary>
     /// Throws <see cref="EntraThrottledException"/> while this resource of this client is throttled:
@@ -69,7 +71,7 @@ public sealed partial class EntraThrottle(BrokerRecords records, TimeProvider ti
         retryAfter = retryAfter > MaxHoldBack ? MaxHoldBack : retryAfter;
         var until = time.GetUtcNow() + retryAfter;
         Remember(key, until);
-        LogThrottled(logger, client, retryAfter);
+        LogThrottled(_logger, client, retryAfter);
         try
         {
             // Sealed, so that whoever can write the Table cannot stop the broker from calling Entra.
