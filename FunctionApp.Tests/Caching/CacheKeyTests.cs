@@ -22,6 +22,10 @@ public sealed class CacheKeyTests
         Assert.Equal(row, CacheKeys.ResourceRow(resource));
 
     [Fact]
+    public void A_long_resources_row_is_its_digest_too() =>
+        Assert.Equal("753422be9791c01f191e299cfe950f2d", CacheKeys.ResourceRow("api://" + string.Concat(Enumerable.Repeat("Ab", 300))));
+
+    [Fact]
     public void A_user_assertions_partition_is_the_digest_of_the_client_and_the_assertion() =>
         Assert.Equal("obo-9f533ce6a26d59697e8bd7d0c6e105e8", CacheKeys.OnBehalfOfPartition("orders", "cid", "tenant", "HASH"));
 
