@@ -199,7 +199,7 @@ public sealed partial class MonitoringTests
             .ToList();
     }
 
-    /// <summary>Every instrument the app's meter creates.</summary>
+    /// <summary>Every instrument the app's meter creates, once each of its measurements has been recorded (some are created on first use).</summary>
     private static HashSet<string> Instruments()
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -216,6 +216,16 @@ public sealed partial class MonitoringTests
             },
         };
         listener.Start();
+        telemetry.TokenRequest("c", "f", "success");
+        telemetry.CacheResult("c", "front");
+        telemetry.EntraCall("c", null, "success", 1);
+        telemetry.TableOperation("read", "success");
+        telemetry.KeyVaultOperation("c", "load", "success");
+        telemetry.CircuitChanged("c", "open");
+        telemetry.Throttled("c");
+        telemetry.IdentityHeaderFailure("c", "missing");
+        telemetry.UnhandledException("f");
+        telemetry.PrewarmRun(0, 0, 0);
         return names;
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -142,18 +141,57 @@ public sealed class BrokerTable
     // PartitionKey eq 'p' and (RowKey eq 'a' or RowKey eq 'b'), each key an OData string literal. Not
     // TableClient.CreateQueryFilter: it formats through XmlConvert, and loading System.Private.Xml for
     // the first read of every new instance is a cold-start cost for nothing (so is a $top: the SDK
-    // formats its number the same way, and the filter matches three rows at most anyway).
+    // formats its number the same way, and the filter matches three rows at most anyway). Written
+    // straight into the string: a StringBuilder's chunks and a string per literal were three times its size.
+    private const string PartitionClause = "PartitionKey eq ";
+    private const string FirstRowClause = " and (RowKey eq ";
+    private const string NextRowClause = " or RowKey eq ";
+
     private static string RowsFilter(string partitionKey, IReadOnlyList<string> rowKeys)
     {
-        var filter = new StringBuilder("PartitionKey eq ").Append(Literal(partitionKey)).Append(" and (");
-        for (var i = 0; i < rowKeys.Count; i++)
+        var length = PartitionClause.Length + LiteralLength(partitionKey) + FirstRowClause.Length - NextRowClause.Length + 1;
+        foreach (var rowKey in rowKeys)
         {
-            filter.Append(i == 0 ? "RowKey eq " : " or RowKey eq ").Append(Literal(rowKeys[i]));
+            length += NextRowClause.Length + LiteralLength(rowKey);
         }
 
-        return filter.Append(')').ToString();
+        return string.Create(length, (partitionKey, rowKeys), static (filter, keys) =>
+        {
+            Write(ref filter, PartitionClause);
+            WriteLiteral(ref filter, keys.partitionKey);
+            for (var i = 0; i < keys.rowKeys.Count; i++)
+            {
+                Write(ref filter, i == 0 ? FirstRowClause : NextRowClause);
+                WriteLiteral(ref filter, keys.rowKeys[i]);
+            }
 
-        static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+            Write(ref filter, ")");
+        });
+
+        static int LiteralLength(string value) => value.Length + 2 + value.AsSpan().Count('\'');
+
+        static void WriteLiteral(ref Span<char> filter, string value)
+        {
+            var at = 0;
+            filter[at++] = '\'';
+            foreach (var c in value)
+            {
+                filter[at++] = c;
+                if (c == '\'')
+                {
+                    filter[at++] = c;
+                }
+            }
+
+            filter[at++] = '\'';
+            filter = filter[at..];
+        }
+
+        static void Write(ref Span<char> filter, ReadOnlySpan<char> text)
+        {
+            text.CopyTo(filter);
+            filter = filter[text.Length..];
+        }
     }
 
     private Task<T> WriteAsync<T>(string operation, Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
@@ -180,11 +218,16 @@ public sealed class BrokerTable
 
         using var activity = TokenTelemetry.ActivitySource.StartActivity("TokenFunctions.Table", ActivityKind.Client);
         activity?.SetTag("tokenfunctions.operation", operation);
-        using var timer = timeBoxed ? new CancellationTokenSource(_timeout, _time) : new CancellationTokenSource();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+
+        // The time box, cancelled by the caller's token too: one source and one registration, where a
+        // linked source would be a second source with a registration on each.
+        using var timeBox = timeBoxed ? new CancellationTokenSource(_timeout, _time) : null;
+        using var callerCancels = timeBox is null
+            ? default
+            : cancellationToken.UnsafeRegister(static box => ((CancellationTokenSource)box!).Cancel(), timeBox);
         try
         {
-            var result = await call(timeout.Token).ConfigureAwait(false);
+            var result = await call(timeBox?.Token ?? cancellationToken).ConfigureAwait(false);
             _availability.ReportSuccess();
             _telemetry.TableOperation(operation, "success");
             return result;

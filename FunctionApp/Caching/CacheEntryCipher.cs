@@ -14,6 +14,9 @@ public sealed class CacheEntryCipher
     private const int KeyBytes = 32;
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
+    private const int AssociatedDataOnStack = 256;
+
+    private static ReadOnlySpan<byte> AssociatedDataPrefix => "tokenfunctions/cache/v1\n"u8;
 
     private readonly byte[] _currentKey;
     private readonly Dictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
@@ -48,13 +51,14 @@ public sealed class CacheEntryCipher
         var sealedEntry = new byte[NonceBytes + plaintext.Length + TagBytes];
         var nonce = sealedEntry.AsSpan(0, NonceBytes);
         RandomNumberGenerator.Fill(nonce);
+        Span<byte> onStack = stackalloc byte[AssociatedDataOnStack];
         using var aes = new AesGcm(_currentKey, TagBytes);
         aes.Encrypt(
             nonce,
             plaintext,
             sealedEntry.AsSpan(NonceBytes, plaintext.Length),
             sealedEntry.AsSpan(NonceBytes + plaintext.Length, TagBytes),
-            AssociatedData(address));
+            AssociatedData(address, onStack));
         return sealedEntry;
     }
 
@@ -68,6 +72,7 @@ public sealed class CacheEntryCipher
 
         var length = sealedEntry.Length - NonceBytes - TagBytes;
         var plaintext = new byte[length];
+        Span<byte> onStack = stackalloc byte[AssociatedDataOnStack];
         try
         {
             using var aes = new AesGcm(key, TagBytes);
@@ -76,7 +81,7 @@ public sealed class CacheEntryCipher
                 sealedEntry.Slice(NonceBytes, length),
                 sealedEntry.Slice(NonceBytes + length, TagBytes),
                 plaintext,
-                AssociatedData(address));
+                AssociatedData(address, onStack));
             return plaintext;
         }
         catch (AuthenticationTagMismatchException)
@@ -85,8 +90,22 @@ public sealed class CacheEntryCipher
         }
     }
 
-    private static byte[] AssociatedData(CacheEntryKey address) =>
-        Encoding.UTF8.GetBytes($"tokenfunctions/cache/v1\n{address.PartitionKey}\n{address.RowKey}");
+    /// <summary>
+    /// The UTF-8 of "tokenfunctions/cache/v1\n{partition}\n{row}", in <paramref name="onStack"/> when it
+    /// fits (the broker's own keys always do): every open and seal needs it, and a new instance's first
+    /// token opens one or two entries.
+    /// </summary>
+    private static ReadOnlySpan<byte> AssociatedData(CacheEntryKey address, Span<byte> onStack)
+    {
+        var most = AssociatedDataPrefix.Length + Encoding.UTF8.GetMaxByteCount(address.PartitionKey.Length + 1 + address.RowKey.Length);
+        var data = most <= onStack.Length ? onStack : new byte[most];
+        AssociatedDataPrefix.CopyTo(data);
+        var length = AssociatedDataPrefix.Length;
+        length += Encoding.UTF8.GetBytes(address.PartitionKey, data[length..]);
+        data[length++] = (byte)'\n';
+        length += Encoding.UTF8.GetBytes(address.RowKey, data[length..]);
+        return data[..length];
+    }
 
     private static string KeyId(byte[] key) => Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 4));
 }

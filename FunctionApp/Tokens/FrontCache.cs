@@ -16,8 +16,12 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     public const int Capacity = 1024;
 
     private readonly ConcurrentDictionary<string, AccessToken> _tokens = new(comparer);
-    private readonly ConcurrentDictionary<string, TimeSpan> _lifetimes = new(comparer);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _refreshHeld = new(comparer);
+
+    // Created on first use (about 500 bytes each): a new instance whose first tokens come from the
+    // Table has no lifetime from Entra and no refresh held back, and an on-behalf-of cache never
+    // tracks lifetimes.
+    private ConcurrentDictionary<string, TimeSpan>? _lifetimes;
+    private ConcurrentDictionary<string, DateTimeOffset>? _refreshHeld;
 
     /// <summary>The token last remembered for <paramref name="key"/>, whatever its freshness.</summary>
     public bool TryGet(string key, [NotNullWhen(true)] out AccessToken? token) => _tokens.TryGetValue(key, out token);
@@ -35,18 +39,19 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
         _tokens[key] = token.FromCache();
         if (token.Source == TokenSource.IdentityProvider)
         {
-            _refreshHeld.TryRemove(key, out _);
+            Volatile.Read(ref _refreshHeld)?.TryRemove(key, out _);
         }
 
         if (tracksLifetimes && token.Source == TokenSource.IdentityProvider)
         {
-            if (_lifetimes.Count >= Capacity && !_lifetimes.ContainsKey(key))
+            var lifetimes = Created(ref _lifetimes);
+            if (lifetimes.Count >= Capacity && !lifetimes.ContainsKey(key))
             {
                 // Lifetimes are Entra's per resource, not per user: any one can go.
-                _lifetimes.TryRemove(_lifetimes.Keys.First(), out _);
+                lifetimes.TryRemove(lifetimes.Keys.First(), out _);
             }
 
-            _lifetimes[key] = token.ExpiresOn - now;
+            lifetimes[key] = token.ExpiresOn - now;
         }
     }
 
@@ -54,10 +59,10 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     public void Remove(string key) => _tokens.TryRemove(key, out _);
 
     /// <summary>Whether a refresh of <paramref name="key"/> was held back since its last token from Entra (held now or not).</summary>
-    public bool WasRefreshHeld(string key) => _refreshHeld.ContainsKey(key);
+    public bool WasRefreshHeld(string key) => Volatile.Read(ref _refreshHeld)?.ContainsKey(key) == true;
 
     /// <summary>The lifetime of the last token Entra issued for <paramref name="key"/>, when known.</summary>
-    public TimeSpan? LifetimeOf(string key) => _lifetimes.TryGetValue(key, out var lifetime) ? lifetime : null;
+    public TimeSpan? LifetimeOf(string key) => Volatile.Read(ref _lifetimes) is { } lifetimes && lifetimes.TryGetValue(key, out var lifetime) ? lifetime : null;
 
     /// <summary>
     /// Entra failed to refresh the due token of <paramref name="key"/>: until <paramref name="until"/> it
@@ -65,22 +70,35 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     /// </summary>
     public void HoldRefresh(string key, DateTimeOffset until)
     {
-        if (_refreshHeld.Count >= Capacity && !_refreshHeld.ContainsKey(key))
+        var refreshHeld = Created(ref _refreshHeld);
+        if (refreshHeld.Count >= Capacity && !refreshHeld.ContainsKey(key))
         {
-            _refreshHeld.Clear();
+            refreshHeld.Clear();
         }
 
-        _refreshHeld[key] = until;
+        refreshHeld[key] = until;
     }
 
     /// <summary>Whether a refresh of <paramref name="key"/>'s token is held back at <paramref name="now"/>.</summary>
-    public bool IsRefreshHeld(string key, DateTimeOffset now) => _refreshHeld.TryGetValue(key, out var until) && now < until;
+    public bool IsRefreshHeld(string key, DateTimeOffset now) =>
+        Volatile.Read(ref _refreshHeld) is { } refreshHeld && refreshHeld.TryGetValue(key, out var until) && now < until;
 
     /// <summary>Forgets every token (lifetimes stay: they describe Entra, not a token).</summary>
     public void Clear()
     {
         _tokens.Clear();
-        _refreshHeld.Clear();
+        Volatile.Read(ref _refreshHeld)?.Clear();
+    }
+
+    private ConcurrentDictionary<string, T> Created<T>(ref ConcurrentDictionary<string, T>? field)
+    {
+        if (Volatile.Read(ref field) is { } existing)
+        {
+            return existing;
+        }
+
+        var created = new ConcurrentDictionary<string, T>(comparer);
+        return Interlocked.CompareExchange(ref field, created, null) ?? created;
     }
 
     // A scan of at most Capacity entries, on a miss only (which waited for MSAL or Entra anyway): the

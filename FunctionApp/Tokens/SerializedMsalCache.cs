@@ -15,6 +15,9 @@ namespace TokenFunctions.Tokens;
 /// </summary>
 public static class SerializedMsalCache
 {
+    // Client ids, tenants and scope lists are short: compared on the stack.
+    private const int OnStack = 256;
+
     /// <summary>
     /// The one bearer access token in <paramref name="utf8Json"/> of client <paramref name="clientId"/> in
     /// tenant <paramref name="realm"/> (empty for an authority that has none, as MSAL writes a generic
@@ -27,7 +30,7 @@ public static class SerializedMsalCache
     {
         try
         {
-            return Find(new Utf8JsonReader(utf8Json), clientId, realm, scopes, scopeComparer);
+            return Find(new Utf8JsonReader(utf8Json), new Wanted(clientId, realm, scopes, scopeComparer));
         }
         catch (JsonException)
         {
@@ -35,7 +38,7 @@ public static class SerializedMsalCache
         }
     }
 
-    private static AccessToken? Find(Utf8JsonReader reader, string clientId, string realm, IReadOnlyList<string> scopes, StringComparer scopeComparer)
+    private static AccessToken? Find(Utf8JsonReader reader, in Wanted wanted)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -66,14 +69,14 @@ public static class SerializedMsalCache
                     return null;
                 }
 
-                if (ReadEntry(ref reader) is { } entry && entry.Answers(clientId, realm, scopes, scopeComparer))
+                if (ReadEntry(ref reader, wanted) is { } token)
                 {
                     if (found is not null)
                     {
                         return null; // which one MSAL would pick is MSAL's business
                     }
 
-                    found = entry.Token;
+                    found = token;
                 }
             }
         }
@@ -81,12 +84,17 @@ public static class SerializedMsalCache
         return found;
     }
 
-    /// <summary>One entry of the AccessToken section; null when it holds anything but what a bearer app token holds.</summary>
-    private static Entry? ReadEntry(ref Utf8JsonReader reader)
+    /// <summary>
+    /// One entry of the AccessToken section: its token when it is a bearer app token that answers
+    /// <paramref name="wanted"/>; null when it does not, or holds anything but what such a token holds.
+    /// Only the secret becomes a string: the rest is compared where it lies in the JSON.
+    /// </summary>
+    private static AccessToken? ReadEntry(ref Utf8JsonReader reader, in Wanted wanted)
     {
-        string? credentialType = null, entryClientId = null, entryRealm = null, target = null, secret = null;
+        string? secret = null;
         long? expiresOn = null, refreshOn = null;
-        var known = true;
+        bool known = true, accessToken = false, client = false, target = false;
+        var realm = wanted.Realm.Length == 0; // an entry without a realm is in no tenant
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var name = reader.ValueSpan;
@@ -101,10 +109,10 @@ public static class SerializedMsalCache
 
             switch (name)
             {
-                case var n when n.SequenceEqual("credential_type"u8): credentialType = reader.GetString(); break;
-                case var n when n.SequenceEqual("client_id"u8): entryClientId = reader.GetString(); break;
-                case var n when n.SequenceEqual("realm"u8): entryRealm = reader.GetString(); break;
-                case var n when n.SequenceEqual("target"u8): target = reader.GetString(); break;
+                case var n when n.SequenceEqual("credential_type"u8): accessToken = reader.ValueTextEquals("AccessToken"u8); break;
+                case var n when n.SequenceEqual("client_id"u8): client = TextEquals(ref reader, wanted.ClientId); break;
+                case var n when n.SequenceEqual("realm"u8): realm = TextEquals(ref reader, wanted.Realm); break;
+                case var n when n.SequenceEqual("target"u8): target = Grants(ref reader, wanted); break;
                 case var n when n.SequenceEqual("secret"u8): secret = reader.GetString(); break;
                 case var n when n.SequenceEqual("expires_on"u8): expiresOn = Seconds(ref reader); known &= expiresOn is not null; break;
                 case var n when n.SequenceEqual("refresh_on"u8): refreshOn = Seconds(ref reader); known &= refreshOn is not null; break;
@@ -119,10 +127,49 @@ public static class SerializedMsalCache
             }
         }
 
-        return known && credentialType == "AccessToken" && secret is { Length: > 0 } && expiresOn is { } expires && target is not null
-            ? new Entry(entryClientId, entryRealm ?? "", target, new AccessToken(
-                "Bearer", secret, DateTimeOffset.FromUnixTimeSeconds(expires), refreshOn is { } refresh ? DateTimeOffset.FromUnixTimeSeconds(refresh) : null, TokenSource.Cache))
+        return known && accessToken && client && realm && target && secret is { Length: > 0 } && expiresOn is { } expires
+            ? new AccessToken("Bearer", secret, DateTimeOffset.FromUnixTimeSeconds(expires), refreshOn is { } refresh ? DateTimeOffset.FromUnixTimeSeconds(refresh) : null, TokenSource.Cache)
             : null;
+    }
+
+    /// <summary>The string value under the reader equals <paramref name="expected"/>, case aside (client ids, tenants).</summary>
+    private static bool TextEquals(ref Utf8JsonReader reader, string expected)
+    {
+        // A value's UTF-8 (escaped or not) is never shorter than its UTF-16.
+        Span<char> text = reader.ValueSpan.Length <= OnStack ? stackalloc char[OnStack] : new char[reader.ValueSpan.Length];
+        return text[..reader.CopyString(text)].Equals(expected, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Every scope wanted is among the entry's space-separated ones, as the client's comparer compares scopes.</summary>
+    private static bool Grants(ref Utf8JsonReader reader, in Wanted wanted)
+    {
+        Span<char> buffer = reader.ValueSpan.Length <= OnStack ? stackalloc char[OnStack] : new char[reader.ValueSpan.Length];
+        ReadOnlySpan<char> target = buffer[..reader.CopyString(buffer)];
+        foreach (var scope in wanted.Scopes)
+        {
+            if (!Contains(target, scope, wanted.ScopeComparer))
+            {
+                return false;
+            }
+        }
+
+        return true;
+
+        static bool Contains(ReadOnlySpan<char> target, string scope, StringComparer comparer)
+        {
+            foreach (var range in target.Split(' '))
+            {
+                var granted = target[range];
+                if (!granted.IsEmpty && (comparer is IAlternateEqualityComparer<ReadOnlySpan<char>, string?> spans
+                        ? spans.Equals(granted, scope)
+                        : comparer.Equals(granted.ToString(), scope)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     // MSAL writes times as epoch seconds in strings.
@@ -132,25 +179,6 @@ public static class SerializedMsalCache
             ? seconds
             : null;
 
-    private sealed record Entry(string? ClientId, string Realm, string Target, AccessToken Token)
-    {
-        public bool Answers(string clientId, string realm, IReadOnlyList<string> scopes, StringComparer scopeComparer)
-        {
-            if (!string.Equals(ClientId, clientId, StringComparison.OrdinalIgnoreCase) || !string.Equals(Realm, realm, StringComparison.OrdinalIgnoreCase))
-            {
-                return false;
-            }
-
-            var granted = Target.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            foreach (var scope in scopes)
-            {
-                if (!granted.Contains(scope, scopeComparer))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
+    /// <summary>What the request is for: the client, its tenant, the scopes, and how the client compares scopes.</summary>
+    private readonly record struct Wanted(string ClientId, string Realm, IReadOnlyList<string> Scopes, StringComparer ScopeComparer);
 }
