@@ -26,6 +26,12 @@ public sealed class CacheKeyTests
         Assert.Equal("753422be9791c01f191e299cfe950f2d", CacheKeys.ResourceRow("api://" + string.Concat(Enumerable.Repeat("Ab", 300))));
 
     [Fact]
+    public void A_partition_of_a_long_client_name_with_real_ids_is_the_digest_it_always_was() =>
+        Assert.Equal(
+            "app-9cdb4b9c3cb7bbe66b01039974ac1cea",
+            CacheKeys.AppTokenPartition("inventory-service", "AC9F085E-c4a4-4863-8c81-9548f012aafa", "b54927be-d84c-4f90-8a02-a32124684a76"));
+
+    [Fact]
     public void A_user_assertions_partition_is_the_digest_of_the_client_and_the_assertion() =>
         Assert.Equal("obo-9f533ce6a26d59697e8bd7d0c6e105e8", CacheKeys.OnBehalfOfPartition("orders", "cid", "tenant", "HASH"));
 

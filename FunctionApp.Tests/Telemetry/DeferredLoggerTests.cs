@@ -41,6 +41,28 @@ public sealed class DeferredLoggerTests
         Assert.Equal(typeof(TableAvailability).FullName, outage.Category);
     }
 
+    [Fact]
+    public async Task A_table_failure_after_the_instance_is_disposed_is_still_reported_as_no_table_not_as_a_disposed_logger()
+    {
+        // A Table call that fails while the host shuts down logs its first line after the container
+        // (and its logger factory) is gone: that must stay "no Table this time", never another exception.
+        var app = AppProcess.Start(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
+            ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            ["Clients__orders__ClientSecret"] = "not-used",
+            ["TokenCache__EncryptionKey"] = Convert.ToBase64String(new byte[32]),
+        }, new LoopbackRouting());
+        var availability = app.Services.GetRequiredService<TableAvailability>();
+        await app.DisposeAsync();
+
+        var failure = Record.Exception(() => availability.ReportFailure("read", new TimeoutException()));
+
+        Assert.Null(failure);
+        Assert.False(availability.ShouldTry);
+    }
+
     private sealed class CreatedCategories : ILoggerProvider
     {
         private readonly List<string> _categories = [];

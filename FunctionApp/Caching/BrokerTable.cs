@@ -149,6 +149,7 @@ public sealed class BrokerTable
 
     private static string RowsFilter(string partitionKey, IReadOnlyList<string> rowKeys)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(rowKeys.Count);
         var length = PartitionClause.Length + LiteralLength(partitionKey) + FirstRowClause.Length - NextRowClause.Length + 1;
         foreach (var rowKey in rowKeys)
         {

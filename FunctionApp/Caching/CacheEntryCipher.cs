@@ -92,13 +92,14 @@ public sealed class CacheEntryCipher
 
     /// <summary>
     /// The UTF-8 of "tokenfunctions/cache/v1\n{partition}\n{row}", in <paramref name="onStack"/> when it
-    /// fits (the broker's own keys always do): every open and seal needs it, and a new instance's first
+    /// fits (the broker's own keys do): every open and seal needs it, and a new instance's first
     /// token opens one or two entries.
     /// </summary>
     private static ReadOnlySpan<byte> AssociatedData(CacheEntryKey address, Span<byte> onStack)
     {
-        var most = AssociatedDataPrefix.Length + Encoding.UTF8.GetMaxByteCount(address.PartitionKey.Length + 1 + address.RowKey.Length);
-        var data = most <= onStack.Length ? onStack : new byte[most];
+        // The exact count, not GetMaxByteCount: three bytes a character would send every throttle row to the heap.
+        var size = AssociatedDataPrefix.Length + Encoding.UTF8.GetByteCount(address.PartitionKey) + 1 + Encoding.UTF8.GetByteCount(address.RowKey);
+        var data = size <= onStack.Length ? onStack : new byte[size];
         AssociatedDataPrefix.CopyTo(data);
         var length = AssociatedDataPrefix.Length;
         length += Encoding.UTF8.GetBytes(address.PartitionKey, data[length..]);

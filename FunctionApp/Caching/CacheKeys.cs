@@ -73,8 +73,10 @@ public static class CacheKeys
     // The prefix and the first 16 bytes of the SHA-256 of the text's UTF-8, in lower-case hex.
     private static string Digest(string prefix, ReadOnlySpan<char> text)
     {
-        var most = Encoding.UTF8.GetMaxByteCount(text.Length);
-        var utf8 = most <= OnStack ? stackalloc byte[OnStack] : new byte[most];
+        // The exact count: keys are ASCII but for odd client names, and the maximum (three bytes a
+        // character) would send every on-behalf-of partition to the heap.
+        var size = Encoding.UTF8.GetByteCount(text);
+        var utf8 = size <= OnStack ? stackalloc byte[OnStack] : new byte[size];
         var length = Encoding.UTF8.GetBytes(text, utf8);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(utf8[..length], digest);

@@ -11,10 +11,24 @@ namespace TokenFunctions.Telemetry;
 /// </summary>
 public sealed class DeferredLogger<T>(ILoggerFactory loggers) : ILogger<T>
 {
-    // Two threads may both create it; both get the factory's one logger of the category.
+    // Two threads may both create a wrapper; both wrap the factory's one logger of the category.
     private ILogger<T>? _logger;
 
-    private ILogger<T> Logger => _logger ??= loggers.CreateLogger<T>();
+    private ILogger<T> Logger => _logger ??= Create(loggers);
+
+    // A part whose first line comes after the container is disposed (a Table call failing during
+    // shutdown) must not throw where an eager logger would have written nowhere.
+    private static ILogger<T> Create(ILoggerFactory loggers)
+    {
+        try
+        {
+            return loggers.CreateLogger<T>();
+        }
+        catch (ObjectDisposedException)
+        {
+            return Microsoft.Extensions.Logging.Abstractions.NullLogger<T>.Instance;
+        }
+    }
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => Logger.BeginScope(state);
