@@ -87,7 +87,9 @@ public sealed class TokenCacheTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.All(results, r => Assert.True(r.Succeeded));
         Assert.Equal(10, _scenario.Entra.TokenCalls());
-        Assert.Equal(10, (await Entities()).Count);
+        // The token rows: the persisted instance discovery (the broker partition) is written beside
+        // them in the background, so whether it is there yet depends on timing.
+        Assert.Equal(10, (await Entities()).Count(e => e.PartitionKey != "broker"));
     }
 
     [Fact]
