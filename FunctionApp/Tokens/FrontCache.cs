@@ -44,7 +44,7 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
 
         if (tracksLifetimes && token.Source == TokenSource.IdentityProvider)
         {
-            var lifetimes = Created(ref _lifetimes);
+            var lifetimes = LazyInitializer.EnsureInitialized(ref _lifetimes, () => new(comparer));
             if (lifetimes.Count >= Capacity && !lifetimes.ContainsKey(key))
             {
                 // Lifetimes are Entra's per resource, not per user: any one can go.
@@ -70,7 +70,7 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     /// </summary>
     public void HoldRefresh(string key, DateTimeOffset until)
     {
-        var refreshHeld = Created(ref _refreshHeld);
+        var refreshHeld = LazyInitializer.EnsureInitialized(ref _refreshHeld, () => new(comparer));
         if (refreshHeld.Count >= Capacity && !refreshHeld.ContainsKey(key))
         {
             refreshHeld.Clear();
@@ -88,17 +88,6 @@ public sealed class FrontCache(IEqualityComparer<string> comparer, bool tracksLi
     {
         _tokens.Clear();
         Volatile.Read(ref _refreshHeld)?.Clear();
-    }
-
-    private ConcurrentDictionary<string, T> Created<T>(ref ConcurrentDictionary<string, T>? field)
-    {
-        if (Volatile.Read(ref field) is { } existing)
-        {
-            return existing;
-        }
-
-        var created = new ConcurrentDictionary<string, T>(comparer);
-        return Interlocked.CompareExchange(ref field, created, null) ?? created;
     }
 
     // A scan of at most Capacity entries, on a miss only (which waited for MSAL or Entra anyway): the
