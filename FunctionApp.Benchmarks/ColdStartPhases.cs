@@ -3,6 +3,7 @@ using System.Diagnostics.Tracing;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenFunctions.Benchmarks.Rig;
@@ -136,14 +137,20 @@ internal static class ColdStartPhases
         services.AddTokenBroker(configuration);
         phases.Begin("register: the rig's routing");
         var journal = new RequestJournal();
-        services.ConfigureHttpClientDefaults(http => http
-            .ConfigurePrimaryHttpMessageHandler(rig.Scenario.Routing.CreateHandler)
-            .AddHttpMessageHandler(() => new RequestJournal.Handler(journal)));
+        rig.Scenario.Routing.RouteHttpClients(services)
+            .ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => new RequestJournal.Handler(journal)));
         services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(new TableTraffic().CreateHandler);
         phases.Begin("BuildServiceProvider (Production: no validation on build)");
         var provider = services.BuildServiceProvider();
         phases.Begin("the host's start-up validators (IStartupValidator)");
         provider.GetService<IStartupValidator>()?.Validate();
+        phases.Begin("the host's start of the hosted services");
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+
         foreach (var shared in SharedServices)
         {
             phases.Begin("resolve " + shared.Name);
@@ -156,6 +163,11 @@ internal static class ColdStartPhases
         phases.Begin("first token (one Table read)");
         var result = await client!.AcquireTokenForClientAsync(Scopes, null, CancellationToken.None);
         phases.Begin("dispose");
+        foreach (var service in hosted)
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+
         await provider.DisposeAsync();
         phases.End();
         if (result.Token?.Source != TokenSource.Cache)

@@ -12,6 +12,7 @@ using Microsoft.Identity.Web.TokenCacheProviders.Distributed;
 using TokenFunctions.Tests.Fakes;
 using TokenFunctions.Tests.Rig;
 using TokenFunctions.Caching;
+using TokenFunctions.Credentials;
 using TokenFunctions.Tokens;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
@@ -142,23 +143,26 @@ internal sealed class Contenders
     }
 
     /// <summary>
-    /// The same adapter as an app with a container composes it (context for (c), not its baseline): a
-    /// new container with the logging the core's instance gets, the Table's HttpClient from
-    /// <see cref="IHttpClientFactory"/> (routed, counted), Microsoft.Identity.Web's
-    /// <c>AddDistributedTokenCaches</c> over the same Table cache, and a new MSAL application bound to
-    /// the adapter resolved from it. What a new instance costs when both sides pay for a container.
+    /// The same adapter as an app with a container composes it: a new container with the logging the
+    /// core's instance gets, the Table's HttpClient from <see cref="IHttpClientFactory"/> (routed,
+    /// counted, and configured as the core's held clients are: its Table client holds it for the life
+    /// of the process), Microsoft.Identity.Web's <c>AddDistributedTokenCaches</c> over the same Table
+    /// cache, the host's start-up validators run, and a new MSAL application bound to the adapter
+    /// resolved from it. What a new instance costs when both sides pay for a container, as both do
+    /// in a Functions host.
     /// </summary>
     public (ServiceProvider Services, IConfidentialClientApplication Application) NewIdWebAdapterInContainer(
         string table, TableTraffic traffic, RoutedMsalHttpClientFactory msalHttp)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new CapturedLogs()));
-        services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(_routing.CreateHandler));
-        services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(traffic.CreateHandler);
+        _routing.RouteHttpClients(services);
+        services.AddHttpClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).AddHttpMessageHandler(traffic.CreateHandler).RecycleConnections();
         services.AddDistributedTokenCaches();
         services.AddSingleton<IDistributedCache>(sp => new TableDistributedCache(
             NewTableClient(table, sp.GetRequiredService<IHttpClientFactory>().CreateClient(TokenCacheServiceCollectionExtensions.TableHttpClientName)), TimeProvider.System, false));
         var provider = services.BuildServiceProvider();
+        provider.GetService<IStartupValidator>()?.Validate();
         var application = NewMsalApplication(msalHttp);
         var cache = provider.GetRequiredService<IMsalTokenCacheProvider>();
         cache.Initialize(application.UserTokenCache);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TokenFunctions.Tests.Fakes;
 
@@ -22,6 +23,20 @@ public sealed class LoopbackRouting
     {
         _ports[host] = loopbackPort;
         return this;
+    }
+
+    /// <summary>
+    /// Routes every <see cref="IHttpClientFactory"/> client of <paramref name="services"/> through
+    /// primary handlers the container owns: disposed with it, which closes their connections as a
+    /// process's exit would. The factory never disposes the primary handlers it builds, so an instance
+    /// started and stopped inside a running process (a test, a benchmark's iteration) would otherwise
+    /// leave its connections open to the fakes and to Azurite.
+    /// </summary>
+    public IServiceCollection RouteHttpClients(IServiceCollection services)
+    {
+        services.AddSingleton(_ => new OwnedHandlers(this));
+        return services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(
+            provider => provider.GetRequiredService<OwnedHandlers>().Create()));
     }
 
     /// <summary>A primary handler for <see cref="IHttpClientFactory"/> clients: routed, and trusting only the fakes' TLS certificate.</summary>
@@ -74,6 +89,26 @@ public sealed class LoopbackRouting
         }
 
         throw new UnroutedHostException(target.Host, target.Port);
+    }
+
+    private sealed class OwnedHandlers(LoopbackRouting routing) : IDisposable
+    {
+        private readonly ConcurrentQueue<SocketsHttpHandler> _handlers = new();
+
+        public SocketsHttpHandler Create()
+        {
+            var handler = routing.CreateHandler();
+            _handlers.Enqueue(handler);
+            return handler;
+        }
+
+        public void Dispose()
+        {
+            while (_handlers.TryDequeue(out var handler))
+            {
+                handler.Dispose();
+            }
+        }
     }
 }
 

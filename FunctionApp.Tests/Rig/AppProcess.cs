@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenFunctions.Functions;
@@ -64,15 +65,19 @@ public sealed class AppProcess : IAsyncDisposable
 
         services.AddTokenBroker(configuration);
         var journal = new RequestJournal();
-        services.ConfigureHttpClientDefaults(http => http
-            .ConfigurePrimaryHttpMessageHandler(routing.CreateHandler)
-            .AddHttpMessageHandler(() => new RequestJournal.Handler(journal)));
+        routing.RouteHttpClients(services)
+            .ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => new RequestJournal.Handler(journal)));
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = validateOnBuild, ValidateScopes = validateOnBuild });
 
         // What the host does at start: every ValidateOnStart options class is checked (the broker's own
-        // settings were checked already, by AddTokenBroker).
+        // settings were checked already, by AddTokenBroker), then the hosted services are started.
         provider.GetService<IStartupValidator>()?.Validate();
+        foreach (var hosted in provider.GetServices<IHostedService>())
+        {
+            hosted.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+
         return new AppProcess(provider, logs, journal);
     }
 
@@ -155,7 +160,15 @@ public sealed class AppProcess : IAsyncDisposable
         return await ExecuteAsync(context, await function.Run(context.Request, CancellationToken.None));
     }
 
-    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var hosted in _services.GetServices<IHostedService>().Reverse())
+        {
+            await hosted.StopAsync(CancellationToken.None);
+        }
+
+        await _services.DisposeAsync();
+    }
 
     private DefaultHttpContext NewContext(string method, string path, byte[] body, string? contentType)
     {

@@ -57,6 +57,7 @@ public sealed class BrokerTable
         RunAsync(operation, timeBoxed: true, async ct =>
         {
             var found = new List<TableEntity>(rowKeys.Count);
+            TableQueryWarmup.Begin();
             try
             {
                 await foreach (var entity in _table.QueryAsync<TableEntity>(RowsFilter(partitionKey, rowKeys), cancellationToken: ct).ConfigureAwait(false))

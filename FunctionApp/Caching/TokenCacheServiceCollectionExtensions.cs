@@ -41,6 +41,7 @@ public static class TokenCacheServiceCollectionExtensions
         services.AddSingleton<TokenCacheTable>();
         services.AddSingleton<BrokerRecords>();
         services.AddSingleton<ExpiredEntrySweeper>();
+        services.AddHostedService<TableQueryWarmup>();
         return services;
     }
 

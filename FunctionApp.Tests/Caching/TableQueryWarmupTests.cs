@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using TokenFunctions.Caching;
+using TokenFunctions.Tests.Fakes;
+using TokenFunctions.Tests.Rig;
+using Xunit;
+
+namespace TokenFunctions.Tests.Caching;
+
+/// <summary>
+/// The warm-up the host starts builds the Table client's query path over an answer made in the
+/// process: it completes, and neither it nor the start sends anything anywhere.
+/// </summary>
+public sealed class TableQueryWarmupTests
+{
+    [Fact]
+    public async Task The_host_starts_a_warmup_that_completes_without_a_request_leaving_the_process()
+    {
+        var routing = new LoopbackRouting();
+        await using var app = AppProcess.Start(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
+            ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            ["Clients__orders__ClientSecret"] = "not-used",
+            ["TokenCache__EncryptionKey"] = Convert.ToBase64String(new byte[32]),
+        }, routing);
+
+        Assert.Contains(app.Services.GetServices<IHostedService>(), service => service is TableQueryWarmup);
+        Assert.Null(await TableQueryWarmup.Completion); // null: the query ran to its end, nothing failed
+        Assert.Empty(app.Requests.Entries);
+        Assert.Empty(routing.Dialled);
+    }
+}
