@@ -57,7 +57,7 @@ internal sealed class WarmHitConfig : ManualConfig
 internal sealed class ColdStartConfig : ManualConfig
 {
     public ColdStartConfig() => AddJob(Job.Default
-        .WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(30)
+        .WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(100)
         .WithInvocationCount(1).WithUnrollFactor(1)
         .WithId("Cold"));
 }
