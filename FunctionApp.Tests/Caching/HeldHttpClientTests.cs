@@ -15,21 +15,12 @@ namespace TokenFunctions.Tests.Caching;
 /// </summary>
 public sealed class HeldHttpClientTests
 {
-    private static readonly Dictionary<string, string?> Settings = new()
-    {
-        ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
-        ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
-        ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
-        ["Clients__orders__ClientSecret"] = "not-used",
-        ["TokenCache__EncryptionKey"] = Convert.ToBase64String(new byte[32]),
-    };
-
     [Theory]
     [InlineData(TokenCacheServiceCollectionExtensions.TableHttpClientName)]
     [InlineData(AzureCredentialFactory.HttpClientName)]
     public async Task Connections_of_a_held_client_are_recycled_on_the_routed_handler(string client)
     {
-        await using var app = AppProcess.Start(Settings, new LoopbackRouting());
+        await using var app = AppProcess.Start(StandaloneSettings.OneClientWithSecret, new LoopbackRouting());
 
         var primary = PrimaryHandler(app.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(client));
 
@@ -66,7 +57,7 @@ public sealed class HeldHttpClientTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference StartUseAndDispose()
     {
-        var app = AppProcess.Start(Settings, new LoopbackRouting());
+        var app = AppProcess.Start(StandaloneSettings.OneClientWithSecret, new LoopbackRouting());
         app.Services.GetRequiredService<IHttpClientFactory>().CreateClient(TokenCacheServiceCollectionExtensions.TableHttpClientName).Dispose();
         var container = new WeakReference(app.Services);
         app.DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -17,14 +17,7 @@ public sealed class TableQueryWarmupTests
     public async Task The_host_starts_a_warmup_that_completes_without_a_request_leaving_the_process()
     {
         var routing = new LoopbackRouting();
-        await using var app = AppProcess.Start(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
-            ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
-            ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
-            ["Clients__orders__ClientSecret"] = "not-used",
-            ["TokenCache__EncryptionKey"] = Convert.ToBase64String(new byte[32]),
-        }, routing);
+        await using var app = AppProcess.Start(StandaloneSettings.OneClientWithSecret, routing);
 
         Assert.Contains(app.Services.GetServices<IHostedService>(), service => service is TableQueryWarmup);
         Assert.Null(await TableQueryWarmup.Completion); // null: the query ran to its end, nothing failed

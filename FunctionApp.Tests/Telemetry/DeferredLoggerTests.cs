@@ -15,21 +15,11 @@ namespace TokenFunctions.Tests.Telemetry;
 /// </summary>
 public sealed class DeferredLoggerTests
 {
-    // One client with a secret: an instance that starts without any Key Vault, Table or Entra call.
-    private static readonly Dictionary<string, string?> Settings = new()
-    {
-        ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
-        ["Clients__orders__ClientId"] = "00000000-0000-0000-0000-000000000001",
-        ["Clients__orders__Authority"] = "https://login.microsoftonline.com/contoso.onmicrosoft.com",
-        ["Clients__orders__ClientSecret"] = "not-used",
-        ["TokenCache__EncryptionKey"] = Convert.ToBase64String(new byte[32]),
-    };
-
     [Fact]
     public async Task A_new_instance_creates_no_logger_for_the_parts_that_have_not_logged_and_their_first_line_has_their_category()
     {
         var created = new CreatedCategories();
-        await using var app = AppProcess.Start(Settings, new LoopbackRouting(), configure: services => services.AddLogging(logging => logging.AddProvider(created)));
+        await using var app = AppProcess.Start(StandaloneSettings.OneClientWithSecret, new LoopbackRouting(), configure: services => services.AddLogging(logging => logging.AddProvider(created)));
 
         var availability = app.Services.GetRequiredService<TableAvailability>();
         app.Services.GetRequiredService<EntraThrottle>();
@@ -49,7 +39,7 @@ public sealed class DeferredLoggerTests
     {
         // A Table call that fails while the host shuts down logs its first line after the container
         // (and its logger factory) is gone: that must stay "no Table this time", never another exception.
-        var app = AppProcess.Start(Settings, new LoopbackRouting());
+        var app = AppProcess.Start(StandaloneSettings.OneClientWithSecret, new LoopbackRouting());
         var availability = app.Services.GetRequiredService<TableAvailability>();
         await app.DisposeAsync();
 
