@@ -28,9 +28,10 @@ public sealed class LoopbackRouting
     /// <summary>
     /// Routes every <see cref="IHttpClientFactory"/> client of <paramref name="services"/> through
     /// primary handlers the container owns: disposed with it, which closes their connections as a
-    /// process's exit would. The factory never disposes the primary handlers it builds, so an instance
-    /// started and stopped inside a running process (a test, a benchmark's iteration) would otherwise
-    /// leave its connections open to the fakes and to Azurite.
+    /// process's exit would. The factory never disposes an active handler when its container is
+    /// disposed (and, with an infinite handler lifetime, never at all), so an instance started and
+    /// stopped inside a running process (a test, a benchmark's iteration) would otherwise leave its
+    /// connections open to the fakes and to Azurite.
     /// </summary>
     public IServiceCollection RouteHttpClients(IServiceCollection services)
     {
@@ -94,9 +95,11 @@ public sealed class LoopbackRouting
     private sealed class OwnedHandlers(LoopbackRouting routing) : IDisposable
     {
         private readonly ConcurrentQueue<SocketsHttpHandler> _handlers = new();
+        private bool _disposed;
 
         public SocketsHttpHandler Create()
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
             var handler = routing.CreateHandler();
             _handlers.Enqueue(handler);
             return handler;
@@ -104,6 +107,7 @@ public sealed class LoopbackRouting
 
         public void Dispose()
         {
+            Volatile.Write(ref _disposed, true);
             while (_handlers.TryDequeue(out var handler))
             {
                 handler.Dispose();

@@ -162,12 +162,17 @@ public sealed class AppProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var hosted in _services.GetServices<IHostedService>().Reverse())
+        try
         {
-            await hosted.StopAsync(CancellationToken.None);
+            foreach (var hosted in _services.GetServices<IHostedService>().Reverse())
+            {
+                await hosted.StopAsync(CancellationToken.None);
+            }
         }
-
-        await _services.DisposeAsync();
+        finally
+        {
+            await _services.DisposeAsync();
+        }
     }
 
     private DefaultHttpContext NewContext(string method, string path, byte[] body, string? contentType)

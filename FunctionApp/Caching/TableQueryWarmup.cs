@@ -14,12 +14,16 @@ namespace TokenFunctions.Caching;
 /// about 33 ms and 62 JIT-compiled methods on the benchmark machine), and a cold start's one Table read
 /// is a query. This runs one query through the same client library over an answer made in the process
 /// (an empty page: nothing is sent anywhere and no credential is used), on the thread pool, once per
-/// process: from the host's start, and at the latest beside the first real query, whose round trip
-/// it then overlaps. Never an error: a warm-up that fails leaves the first query as it was.
+/// process: from the host's start, and at the latest beside the first real query. Started with the
+/// host, it is done before a first invocation that comes later; started beside the first query, it
+/// runs while the query is in flight, and whatever it has compiled by the time the answer comes the
+/// query no longer compiles (the library does not wait for a binder being built: a round trip shorter
+/// than the build builds a second one). It takes a second core while it runs. Never an error: a
+/// warm-up that fails leaves the first query as it was.
 /// </summary>
 public sealed partial class TableQueryWarmup(ILoggerFactory loggers) : IHostedService
 {
-    private static readonly Lazy<Task<string?>> Warmup = new(() => Task.Run(QueryOnceAsync));
+    private static readonly Lazy<Task<string?>> Warmup = new(StartQuery);
 
     /// <summary>The process's warm-up: null once the query path is built, or why it could not be.</summary>
     internal static Task<string?> Completion => Warmup.Value;
@@ -43,7 +47,16 @@ public sealed partial class TableQueryWarmup(ILoggerFactory loggers) : IHostedSe
         }
     }
 
-    private static async Task<string?> QueryOnceAsync()
+    // Without the context of whoever started it: when the first query starts it, its activity, log
+    // scopes and other async-local state must not follow the warm-up's own query.
+    private static Task<string?> StartQuery()
+    {
+        using var _ = ExecutionContext.SuppressFlow();
+        return Task.Run(QueryOnceAsync);
+    }
+
+    /// <summary>One query over the in-process answer: null when it ran to its end, else why it did not.</summary>
+    internal static async Task<string?> QueryOnceAsync()
     {
         try
         {

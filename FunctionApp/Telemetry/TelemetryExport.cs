@@ -57,9 +57,11 @@ public static class TelemetryExport
     private static void ConfigureAzureMonitor(IServiceCollection services)
     {
         // The exporter holds its HttpClient for the life of the process: recycle pooled connections so
-        // that they follow DNS changes of the ingestion endpoint.
+        // that they follow DNS changes of the ingestion endpoint, and no handler rotation (it would never
+        // reach the held client; its timer would keep a disposed container alive for two minutes).
         services.AddHttpClient(HttpClientName)
-            .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2));
+            .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddOptions<AzureMonitorExporterOptions>().Configure<TokenCredential, IHttpClientFactory>((options, credential, http) =>
         {
             // The component accepts only Entra-authenticated telemetry (local auth is off): the broker's
