@@ -56,9 +56,11 @@ public static class TelemetryExport
 
     private static void ConfigureAzureMonitor(IServiceCollection services)
     {
-        // The exporter holds its HttpClient for the life of the process: recycle pooled connections so
-        // that they follow DNS changes of the ingestion endpoint, and no handler rotation (it would never
-        // reach the held client; its timer would keep a disposed container alive for two minutes).
+        // The exporter holds its HttpClient for the life of the process: the same settings as
+        // Credentials/HeldHttpClients gives the broker's held clients (Telemetry, a leaf, cannot call it):
+        // pooled connections recycled to follow DNS changes of the ingestion endpoint, and no handler
+        // rotation (it would never reach the held client; its timer would keep a disposed container
+        // alive for two minutes).
         services.AddHttpClient(HttpClientName)
             .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
